@@ -1,0 +1,237 @@
+"""PCM's configuration: clouds, abstract sizes and images and their per-cloud mappings,
+roles and environments. All of it is edited in the Django admin and read on every request
+(nothing is cached), so an edit applies to the next request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+from clouds import crypto
+from providers import registry
+from providers.base import ConfigError
+
+# Names appear in URLs (/clouds/SNV-LAB-1) and in Inventory names (dev-web-001).
+name_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z",
+    "Use letters, digits, '.', '_' and '-', starting with a letter or a digit.",
+)
+
+
+def _name_field(**kwargs) -> models.CharField:
+    return models.CharField(max_length=64, unique=True, validators=[name_validator], **kwargs)
+
+
+def _limit_field(help_text: str) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text=help_text
+    )
+
+
+class Environment(models.Model):
+    """A PRISM environment (dev, staging, prod) that instances are associated with."""
+
+    name = _name_field()
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AbstractSize(models.Model):
+    """A size clients ask for ("medium"); each cloud maps it to a flavour of its own."""
+
+    name = _name_field()
+    vcpus = models.PositiveIntegerField("vCPUs", validators=[MinValueValidator(1)])
+    ram_mb = models.PositiveIntegerField("RAM (MB)", validators=[MinValueValidator(1)])
+    disk_gb = models.PositiveIntegerField("disk (GB)", validators=[MinValueValidator(1)])
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["vcpus", "ram_mb", "name"]
+        verbose_name = "abstract size"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AbstractImage(models.Model):
+    """An image clients ask for ("centos-9"); each cloud maps it to an image id of its own."""
+
+    name = _name_field()
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "abstract image"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cloud(models.Model):
+    """One cloud PCM manages: a provider plugin, its options and encrypted credentials,
+    limits, quotas and defaults."""
+
+    name = _name_field(help_text="As used in URLs, e.g. SNV-LAB-1")
+    description = models.TextField(blank=True)
+    # A plain string checked against the plugin registry in clean(): a new plugin
+    # needs no migration.
+    provider = models.CharField(max_length=64, help_text="Provider plugin key, e.g. ec2")
+    options = models.JSONField(
+        default=dict, blank=True, help_text="The plugin's options (region, endpoint, ...)"
+    )
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    enabled = models.BooleanField(
+        default=True, help_text="A disabled cloud refuses new work with 503"
+    )
+
+    max_vcpus = _limit_field("Largest instance allowed: vCPUs (blank: no limit)")
+    max_ram_mb = _limit_field("Largest instance allowed: RAM in MB (blank: no limit)")
+    max_disk_gb = _limit_field("Largest instance allowed: disk in GB (blank: no limit)")
+    quota_instances = _limit_field("Most instances at once (blank: no quota)")
+    quota_vcpus = _limit_field("Most vCPUs in all instances (blank: no quota)")
+    quota_ram_mb = _limit_field("Most RAM in MB in all instances (blank: no quota)")
+
+    default_environment = models.ForeignKey(
+        Environment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_size = models.ForeignKey(
+        AbstractSize, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_image = models.ForeignKey(
+        AbstractImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # Written by the reachability check, never by hand.
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_ok = models.BooleanField(null=True, editable=False)
+    last_check_latency_ms = models.FloatField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def plugin(self):
+        return registry.get(self.provider)
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        """The decrypted credentials; never log or serialize them."""
+        if not self.credentials_encrypted:
+            return {}
+        return crypto.decrypt(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict[str, Any]) -> None:
+        self.credentials_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def limits(self) -> dict[str, int | None]:
+        return {"vcpus": self.max_vcpus, "ram_mb": self.max_ram_mb, "disk_gb": self.max_disk_gb}
+
+    @property
+    def quotas(self) -> dict[str, int | None]:
+        return {
+            "instances": self.quota_instances,
+            "vcpus": self.quota_vcpus,
+            "ram_mb": self.quota_ram_mb,
+        }
+
+    def size_within_limits(self, size: AbstractSize) -> bool:
+        return all(
+            limit is None or value <= limit
+            for value, limit in (
+                (size.vcpus, self.max_vcpus),
+                (size.ram_mb, self.max_ram_mb),
+                (size.disk_gb, self.max_disk_gb),
+            )
+        )
+
+    def clean(self) -> None:
+        try:
+            plugin = registry.get(self.provider)
+        except registry.UnknownProvider as exc:
+            raise ValidationError({"provider": str(exc)}) from None
+        try:
+            self.options = plugin.validate_options(self.options)
+        except ConfigError as exc:
+            messages = [f"{name}: {message}" for name, message in exc.errors.items()]
+            raise ValidationError({"options": messages}) from None
+
+
+class SizeMapping(models.Model):
+    """Which flavour of a cloud an abstract size means."""
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="size_mappings")
+    size = models.ForeignKey(AbstractSize, on_delete=models.CASCADE, related_name="mappings")
+    provider_size_id = models.CharField(max_length=255, help_text="The cloud's own flavour id")
+
+    class Meta:
+        ordering = ["cloud__name", "size__vcpus", "size__ram_mb", "size__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cloud", "size"], name="unique_size_per_cloud")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.size} on {self.cloud}: {self.provider_size_id}"
+
+
+class ImageMapping(models.Model):
+    """Which image of a cloud an abstract image means."""
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="image_mappings")
+    image = models.ForeignKey(AbstractImage, on_delete=models.CASCADE, related_name="mappings")
+    provider_image_id = models.CharField(max_length=255, help_text="The cloud's own image id")
+
+    class Meta:
+        ordering = ["cloud__name", "image__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cloud", "image"], name="unique_image_per_cloud")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image} on {self.cloud}: {self.provider_image_id}"
+
+
+class Role(models.Model):
+    """What a server on the instance does (web, db): its allowed sizes and images, its
+    defaults, and scheduling hints."""
+
+    name = _name_field()
+    description = models.TextField(blank=True)
+    allowed_sizes = models.ManyToManyField(
+        AbstractSize, blank=True, related_name="roles", help_text="None selected: every size"
+    )
+    allowed_images = models.ManyToManyField(
+        AbstractImage, blank=True, related_name="roles", help_text="None selected: every image"
+    )
+    default_size = models.ForeignKey(
+        AbstractSize, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_image = models.ForeignKey(
+        AbstractImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    spread_over_hosts = models.BooleanField(
+        default=False,
+        help_text="Anti-affinity: place instances of this role and environment on different "
+        "hosts, through the provider's own hint where it has one",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,156 @@
+"""What the read API shows of the configuration. Credentials are never among it."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clouds.models import (
+    AbstractImage,
+    AbstractSize,
+    Cloud,
+    Environment,
+    ImageMapping,
+    Role,
+    SizeMapping,
+)
+
+
+class LimitsSerializer(serializers.Serializer):
+    vcpus = serializers.IntegerField(allow_null=True)
+    ram_mb = serializers.IntegerField(allow_null=True)
+    disk_gb = serializers.IntegerField(allow_null=True)
+
+
+class QuotasSerializer(serializers.Serializer):
+    instances = serializers.IntegerField(allow_null=True)
+    vcpus = serializers.IntegerField(allow_null=True)
+    ram_mb = serializers.IntegerField(allow_null=True)
+
+
+class CloudStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    reachable = serializers.BooleanField(allow_null=True, source="last_check_ok")
+    last_check = serializers.DateTimeField(allow_null=True, source="last_check_at")
+    latency_ms = serializers.FloatField(allow_null=True, source="last_check_latency_ms")
+
+
+class CloudDefaultsSerializer(serializers.Serializer):
+    environment = serializers.CharField(
+        source="default_environment.name", allow_null=True, read_only=True
+    )
+    size = serializers.CharField(source="default_size.name", allow_null=True, read_only=True)
+    image = serializers.CharField(source="default_image.name", allow_null=True, read_only=True)
+
+
+class CloudSerializer(serializers.ModelSerializer):
+    """A cloud with its status, limits, quotas and defaults. `options` holds only the
+    plugin's non-secret options; credentials live elsewhere and are never serialized."""
+
+    status = CloudStatusSerializer(source="*")
+    limits = LimitsSerializer()
+    quotas = QuotasSerializer()
+    defaults = CloudDefaultsSerializer(source="*")
+
+    class Meta:
+        model = Cloud
+        fields = [
+            "name",
+            "description",
+            "provider",
+            "enabled",
+            "options",
+            "status",
+            "limits",
+            "quotas",
+            "defaults",
+        ]
+
+
+class SizeSerializer(serializers.ModelSerializer):
+    clouds = serializers.SerializerMethodField(help_text="Clouds that map this size")
+
+    class Meta:
+        model = AbstractSize
+        fields = ["name", "vcpus", "ram_mb", "disk_gb", "description", "clouds"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_clouds(self, size: AbstractSize) -> list[str]:
+        return sorted(mapping.cloud.name for mapping in size.mappings.all())
+
+
+class CloudSizeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="size.name")
+    vcpus = serializers.IntegerField(source="size.vcpus")
+    ram_mb = serializers.IntegerField(source="size.ram_mb")
+    disk_gb = serializers.IntegerField(source="size.disk_gb")
+    description = serializers.CharField(source="size.description")
+    within_limits = serializers.SerializerMethodField(
+        help_text="False when the size is above the cloud's per-instance limits (a create "
+        "would be refused with 507)"
+    )
+
+    class Meta:
+        model = SizeMapping
+        fields = [
+            "name",
+            "provider_size_id",
+            "vcpus",
+            "ram_mb",
+            "disk_gb",
+            "description",
+            "within_limits",
+        ]
+
+    def get_within_limits(self, mapping: SizeMapping) -> bool:
+        return mapping.cloud.size_within_limits(mapping.size)
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    clouds = serializers.SerializerMethodField(help_text="Clouds that map this image")
+
+    class Meta:
+        model = AbstractImage
+        fields = ["name", "description", "clouds"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_clouds(self, image: AbstractImage) -> list[str]:
+        return sorted(mapping.cloud.name for mapping in image.mappings.all())
+
+
+class CloudImageSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="image.name")
+    description = serializers.CharField(source="image.description")
+
+    class Meta:
+        model = ImageMapping
+        fields = ["name", "provider_image_id", "description"]
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    allowed_sizes = serializers.SlugRelatedField(
+        many=True, slug_field="name", read_only=True, help_text="Empty: every size"
+    )
+    allowed_images = serializers.SlugRelatedField(
+        many=True, slug_field="name", read_only=True, help_text="Empty: every image"
+    )
+    default_size = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    default_image = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Role
+        fields = [
+            "name",
+            "description",
+            "allowed_sizes",
+            "allowed_images",
+            "default_size",
+            "default_image",
+            "spread_over_hosts",
+        ]
+
+
+class EnvironmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Environment
+        fields = ["name", "description"]

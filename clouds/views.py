@@ -1,0 +1,115 @@
+"""The read API of the configuration: clouds, sizes, images, roles, environments."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+
+from clouds.models import (
+    AbstractImage,
+    AbstractSize,
+    Cloud,
+    Environment,
+    ImageMapping,
+    Role,
+    SizeMapping,
+)
+from clouds.serializers import (
+    CloudImageSerializer,
+    CloudSerializer,
+    CloudSizeSerializer,
+    EnvironmentSerializer,
+    ImageSerializer,
+    RoleSerializer,
+    SizeSerializer,
+)
+from clouds.services import cloud_get
+from pcm.errors import NotFound
+
+
+class ByNameMixin:
+    """Retrieve by `name`, with the API's own 404 message ("Size xl does not exist")."""
+
+    lookup_field = "name"
+    noun = "Object"
+
+    def get_object(self):
+        name = self.kwargs[self.lookup_field]
+        try:
+            return self.get_queryset().get(name=name)
+        except self.get_queryset().model.DoesNotExist:
+            raise NotFound(f"{self.noun} {name} does not exist") from None
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Every cloud with its status, limits and quotas"),
+    retrieve=extend_schema(summary="One cloud with its status, limits and quotas"),
+)
+class CloudViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CloudSerializer
+    queryset = Cloud.objects.select_related("default_environment", "default_size", "default_image")
+    lookup_url_kwarg = "cloud"
+
+    def get_object(self) -> Cloud:
+        return cloud_get(name=self.kwargs["cloud"])
+
+
+class CloudScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A list that belongs to the cloud named in the URL (404 when there is none)."""
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return self.serializer_class.Meta.model.objects.none()
+        return self.related(cloud_get(name=self.kwargs["cloud"]))
+
+
+@extend_schema_view(list=extend_schema(summary="Sizes this cloud offers, with its own ids"))
+class CloudSizeViewSet(CloudScopedListViewSet):
+    serializer_class = CloudSizeSerializer
+
+    def related(self, cloud: Cloud):
+        return SizeMapping.objects.filter(cloud=cloud).select_related("size", "cloud")
+
+
+@extend_schema_view(list=extend_schema(summary="Images this cloud offers, with its own ids"))
+class CloudImageViewSet(CloudScopedListViewSet):
+    serializer_class = CloudImageSerializer
+
+    def related(self, cloud: Cloud):
+        return ImageMapping.objects.filter(cloud=cloud).select_related("image")
+
+
+_mappings_with_cloud = Prefetch("mappings", queryset=SizeMapping.objects.select_related("cloud"))
+
+
+@extend_schema_view(list=extend_schema(summary="Abstract sizes and the clouds that map each"))
+class SizeViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
+    noun = "Size"
+    serializer_class = SizeSerializer
+    queryset = AbstractSize.objects.prefetch_related(_mappings_with_cloud)
+
+
+@extend_schema_view(list=extend_schema(summary="Abstract images and the clouds that map each"))
+class ImageViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
+    noun = "Image"
+    serializer_class = ImageSerializer
+    queryset = AbstractImage.objects.prefetch_related(
+        Prefetch("mappings", queryset=ImageMapping.objects.select_related("cloud"))
+    )
+
+
+@extend_schema_view(list=extend_schema(summary="Roles a client may pass, with their policy"))
+class RoleViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
+    noun = "Role"
+    serializer_class = RoleSerializer
+    queryset = Role.objects.select_related("default_size", "default_image").prefetch_related(
+        "allowed_sizes", "allowed_images"
+    )
+
+
+@extend_schema_view(list=extend_schema(summary="Environments a client may pass"))
+class EnvironmentViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
+    noun = "Environment"
+    serializer_class = EnvironmentSerializer
+    queryset = Environment.objects.all()

@@ -1,0 +1,1 @@
+"""Instances and their operation history: filled by the instance lifecycle issue."""

@@ -1,0 +1,83 @@
+"""Request ids and the small path rules of the API."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+
+from django.conf import settings
+
+from pcm.errors import RequestTooLarge
+from pcm.handlers import error_response
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+# A client may bring its own id (to follow one call through several systems); anything
+# else than a short token is replaced, so that a log line cannot be forged through it.
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+# The design notes call a cloud a "cloud" and a "location" too.
+_CLOUD_ALIAS = re.compile(r"^/pcm_api/v2/(cloud|locations)(?=/|$)")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id: `X-Request-ID` from the client or a new UUID.
+
+    The id is in `request.id`, in every log line of the request and in the response header.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request.id = given if _CLIENT_ID.match(given) else str(uuid.uuid4())
+        token = request_id_var.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request.id
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class ApiPathMiddleware:
+    """Under /pcm_api/: aliases, an optional trailing slash, and a bounded body.
+
+    `/pcm_api/v2/cloud/X` and `/pcm_api/v2/locations/X/...` are served as
+    `/pcm_api/v2/clouds/X/...`, so the URL conf and the schema know one name only.
+    The design notes write paths without a slash (`/pcm_api/v2/clouds`) and clients add one
+    by habit; answering both avoids redirects that would turn a POST into a GET. JSON bodies
+    are read by DRF without Django's upload limit, so the limit is applied here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/pcm_api/"):
+            if len(path) > len("/pcm_api/") and path.endswith("/"):
+                path = path.rstrip("/")
+            request.path_info = _CLOUD_ALIAS.sub("/pcm_api/v2/clouds", path)
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if limit is not None and length > limit:
+                return error_response(
+                    request,
+                    RequestTooLarge(
+                        f"The request body is {length} bytes; at most {limit} are accepted"
+                    ),
+                )
+        return self.get_response(request)

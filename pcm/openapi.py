@@ -1,0 +1,48 @@
+"""drf-spectacular hook: the error body, declared on every operation."""
+
+from __future__ import annotations
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error PCM returns.",
+    "properties": {
+        "error": {"type": "string", "description": "The HTTP status code", "example": "404"},
+        "message": {"type": "string", "example": "Cloud SNV-LAB-9 does not exist"},
+        "details": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Only with ?details=true: field errors, request id, ...",
+        },
+    },
+    "required": ["error", "message"],
+}
+
+ERROR_STATUSES = {
+    "400": "Bad input",
+    "401": "Not authenticated",
+    "403": "Not allowed",
+    "404": "No such object",
+    "405": "Method not allowed",
+    "429": "Throttled",
+    "500": "Internal error",
+    "503": "A cloud or the Inventory cannot be reached, or the cloud is disabled",
+}
+
+BODY_ERROR_STATUSES = {"413": "Request body too large", "415": "Unsupported media type"}
+
+
+def add_error_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            statuses = dict(ERROR_STATUSES)
+            if "requestBody" in operation:
+                statuses.update(BODY_ERROR_STATUSES)
+            for status, description in statuses.items():
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": ref}}},
+                )
+    return result

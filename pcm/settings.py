@@ -1,0 +1,240 @@
+"""PCM settings, all from environment variables.
+
+Nothing needs to be set on a laptop: SQLite in ./var, django-q2's ORM broker on the same
+database, a development secret key and encryption key (both logged as insecure). Production
+is `PCM_PRODUCTION=true`, which demands real secrets and turns on every HTTPS protection, so
+that `manage.py check --deploy` has nothing to report.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use true or false)")
+
+
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+PRODUCTION = envbool("PCM_PRODUCTION", False)
+DEBUG = envbool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when PCM_PRODUCTION is on")
+
+INSECURE_SECRET_KEY = "django-insecure-pcm-development-only-never-use-in-production"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY") or INSECURE_SECRET_KEY
+if PRODUCTION and SECRET_KEY == INSECURE_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when PCM_PRODUCTION is on")
+
+# Comma-separated Fernet keys, newest first (see clouds/crypto.py). Unset: a development key.
+PCM_ENCRYPTION_KEYS = envlist("PCM_ENCRYPTION_KEYS")
+if PRODUCTION and not PCM_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("PCM_ENCRYPTION_KEYS must be set when PCM_PRODUCTION is on")
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when PCM_PRODUCTION is on")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_q",
+    "providers",
+    "clouds",
+    "instances",
+]
+
+MIDDLEWARE = [
+    "pcm.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "pcm.middleware.ApiPathMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pcm.urls"
+WSGI_APPLICATION = "pcm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in PCM_DATA_DIR unless DATABASE_URL says otherwise (postgres://...).
+DATA_DIR = Path(env("PCM_DATA_DIR") or BASE_DIR / "var")
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+        conn_max_age=envint("PCM_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Web and worker processes share the file: WAL, IMMEDIATE transactions and a busy
+    # timeout keep them from failing with "database is locked" (RUNTIME.md).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("PCM_STATIC_ROOT") or BASE_DIR / "staticfiles")
+
+# Request bodies above this are refused with 413 (Django's own limit covers form posts; the
+# API middleware applies it to JSON bodies too).
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PCM_MAX_BODY_BYTES", 1024 * 1024)
+
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "pcm.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "pcm.handlers.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PCM API",
+    "DESCRIPTION": (
+        "One REST API in front of many clouds. `/pcm_api/v2/cloud/{cloud}` and "
+        "`/pcm_api/v2/locations/{cloud}/...` are accepted aliases of "
+        "`/pcm_api/v2/clouds/{cloud}/...`. Every error is "
+        '`{"error": "<status>", "message": "..."}`.'
+    ),
+    "VERSION": "2",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/pcm_api/v2",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pcm.openapi.add_error_responses",
+    ],
+}
+
+# django-q2 carries every provider call. The ORM broker keeps a task in the same database
+# and transaction as the row it acts on (SPEC.md). timeout < retry, or a task still running
+# is delivered twice (RUNTIME.md); save_limit=0 avoids a locking prune on every result.
+Q_CLUSTER = {
+    "name": "pcm",
+    "orm": "default",
+    "workers": envint("PCM_Q_WORKERS", 4),
+    "timeout": envint("PCM_TASK_TIMEOUT", 120),
+    "retry": envint("PCM_TASK_RETRY", 180),
+    "max_attempts": 3,
+    "ack_failures": True,
+    "save_limit": 0,
+    "poll": 0.5,
+    "catch_up": False,
+    "log_level": "WARNING",
+}
+if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
+    raise ImproperlyConfigured("PCM_TASK_TIMEOUT must be below PCM_TASK_RETRY")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "pcm.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": env("PCM_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The JSON error handler logs unhandled exceptions itself, with the request id.
+        "django.request": {"level": "CRITICAL"},
+    },
+}
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = envbool("PCM_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = envint("PCM_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if envbool("PCM_BEHIND_TLS_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
