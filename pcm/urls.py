@@ -12,7 +12,6 @@ from clouds import urls as clouds_urls
 from pcm.views import ApiRoot, no_such_endpoint
 
 api_v2 = [
-    path("", ApiRoot.as_view(), name="api-root"),
     *clouds_urls.top_level,
     path("clouds", clouds_urls.cloud_list, name="cloud-list"),
     path("clouds/<str:cloud>", clouds_urls.cloud_detail, name="cloud-detail"),
@@ -20,6 +19,7 @@ api_v2 = [
 ]
 
 urlpatterns = [
+    path("pcm_api/v2", ApiRoot.as_view(), name="api-root"),
     path("pcm_api/v2/", include(api_v2)),
     path("pcm_api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("pcm_api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

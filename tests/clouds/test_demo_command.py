@@ -1,0 +1,49 @@
+"""`manage.py pcm_demo`, as `make run` calls it: demo configuration and admin, once."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from clouds.models import AbstractSize, Cloud, Environment, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def demo() -> str:
+    out = io.StringIO()
+    call_command("pcm_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_loads_the_demo_configuration_and_creates_the_admin():
+    output = demo()
+
+    assert set(Cloud.objects.values_list("name", flat=True)) == {"AWSLAB-1", "SNV-LAB-1"}
+    assert {"small", "medium", "large"} <= set(AbstractSize.objects.values_list("name", flat=True))
+    assert set(Role.objects.values_list("name", flat=True)) == {"web", "db"}
+    assert set(Environment.objects.values_list("name", flat=True)) == {"dev", "staging", "prod"}
+    for cloud in Cloud.objects.all():
+        cloud.full_clean()
+        assert cloud.plugin.validate_credentials(cloud.credentials)
+        too_big = [s for s in AbstractSize.objects.all() if not cloud.size_within_limits(s)]
+        assert too_big, f"{cloud} needs a size above its limits to show a 507"
+    password = re.search(r"password: (\S+)", output).group(1)
+    assert get_user_model().objects.get(username="admin").check_password(password)
+
+
+def test_running_it_again_keeps_the_data_and_the_password():
+    password = re.search(r"password: (\S+)", demo()).group(1)
+    Cloud.objects.filter(name="AWSLAB-1").update(max_vcpus=2)
+    Cloud.objects.filter(name="SNV-LAB-1").delete()
+
+    output = demo()
+
+    assert "password:" not in output
+    assert Cloud.objects.get(name="AWSLAB-1").max_vcpus == 2
+    assert not Cloud.objects.filter(name="SNV-LAB-1").exists()
+    assert get_user_model().objects.get(username="admin").check_password(password)

@@ -1,0 +1,59 @@
+"""Shared fixtures: named users and API clients.
+
+alice is an administrator (staff, superuser); bob is an ordinary API user with a token;
+anonymous has no credentials at all.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 at full strength would make every user in every test cost ~0.3 s."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def api(bob) -> APIClient:
+    """bob's client, authenticated with his token as a script would be."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=bob)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def alice_browser(client, alice):
+    """alice logged in through a session, as in a browser (admin, browsable API)."""
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def demo(db):
+    """The demo configuration from fixtures/, loaded the way `make run` loads it."""
+    call_command("pcm_demo", stdout=io.StringIO())

@@ -1,0 +1,102 @@
+"""factory-boy factories for PCM's models."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from clouds.models import (
+    AbstractImage,
+    AbstractSize,
+    Cloud,
+    Environment,
+    ImageMapping,
+    Role,
+    SizeMapping,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class EnvironmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Environment
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"env{n}")
+
+
+class AbstractSizeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AbstractSize
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"size{n}")
+    vcpus = 2
+    ram_mb = 4096
+    disk_gb = 40
+
+
+class AbstractImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AbstractImage
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"image{n}")
+
+
+class CloudFactory(factory.django.DjangoModelFactory):
+    """An EC2-compatible cloud with credentials (set through the encrypting property)."""
+
+    class Meta:
+        model = Cloud
+
+    name = factory.Sequence(lambda n: f"LAB-{n}")
+    provider = "ec2"
+    options = factory.LazyFunction(lambda: {"region": "us-east-1"})
+    credentials = factory.LazyFunction(lambda: {"access_key": "AKIA", "secret_key": "s3cr3t"})
+
+
+class SizeMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SizeMapping
+
+    cloud = factory.SubFactory(CloudFactory)
+    size = factory.SubFactory(AbstractSizeFactory)
+    provider_size_id = factory.Sequence(lambda n: f"flavor-{n}")
+
+
+class ImageMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImageMapping
+
+    cloud = factory.SubFactory(CloudFactory)
+    image = factory.SubFactory(AbstractImageFactory)
+    provider_image_id = factory.Sequence(lambda n: f"ami-{n:08x}")
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Role
+        django_get_or_create = ["name"]
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"role{n}")
+
+    @factory.post_generation
+    def allowed_sizes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.allowed_sizes.set(extracted)
+
+    @factory.post_generation
+    def allowed_images(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.allowed_images.set(extracted)

@@ -1,0 +1,101 @@
+"""Settings come from the environment; production mode passes `check --deploy`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "PCM_PRODUCTION": "true",
+    "SECRET_KEY": "k" * 20 + "0123456789abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "pcm.example.com",
+    "PCM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+}
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PCM_", "DATABASE_URL", "DEBUG"))
+    }
+    environment.update(env, DJANGO_SETTINGS_MODULE="pcm.settings")
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def setting(expression: str, **env: str) -> str:
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    result = run("-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_sqlite_is_the_default(tmp_path):
+    engine = setting("settings.DATABASES['default']['ENGINE']", PCM_DATA_DIR=str(tmp_path))
+    name = setting("settings.DATABASES['default']['NAME']", PCM_DATA_DIR=str(tmp_path))
+
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(tmp_path / "db.sqlite3")
+
+
+def test_database_url_switches_to_postgresql_through_psycopg():
+    url = "postgres://pcm:pw@db.example:5433/pcm"
+
+    engine = setting("settings.DATABASES['default']['ENGINE']", DATABASE_URL=url)
+    host = setting("settings.DATABASES['default']['HOST']", DATABASE_URL=url)
+    driver = setting("__import__('psycopg').__version__ > '3'", DATABASE_URL=url)
+
+    assert engine == "django.db.backends.postgresql"
+    assert host == "db.example"
+    assert driver == "True"
+
+
+def test_django_q_uses_the_orm_broker_with_timeout_below_retry():
+    assert setting("settings.Q_CLUSTER['orm']") == "default"
+    assert setting("settings.Q_CLUSTER['timeout'] < settings.Q_CLUSTER['retry']") == "True"
+
+
+def test_production_mode_passes_the_deployment_check():
+    result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    env = dict(PRODUCTION)
+    del env["SECRET_KEY"]
+
+    result = run("manage.py", "check", **env)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_encryption_keys():
+    env = dict(PRODUCTION)
+    del env["PCM_ENCRYPTION_KEYS"]
+
+    result = run("manage.py", "check", **env)
+
+    assert result.returncode != 0
+    assert "PCM_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_a_malformed_boolean_fails_loudly():
+    result = run("manage.py", "check", DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
