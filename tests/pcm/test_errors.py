@@ -121,6 +121,14 @@ def test_415_for_a_body_that_is_not_json(api):
     assert body["message"] == 'Unsupported media type "text/plain" in request.'
 
 
+def test_429_says_when_to_come_back(anonymous):
+    response = anonymous.get("/pcm_api/v2/test/fail/throttled")
+
+    body = assert_error(response, 429)
+    assert response["Retry-After"] == "7"
+    assert "7 seconds" in body["message"]
+
+
 def test_500_is_json_logged_with_the_request_id_and_hides_the_trace(anonymous, caplog):
     with caplog.at_level(logging.ERROR, logger="pcm.errors"):
         response = anonymous.get("/pcm_api/v2/test/fail/bug?details=true")

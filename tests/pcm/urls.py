@@ -6,6 +6,7 @@ these views can, and they go through exactly the same DRF settings and handler.
 
 from django.urls import path
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +41,8 @@ class Fails(APIView):
                 "Requested instance of size c1.large exceeds limits for cloud AWSLAB-1",
                 details={"limit": {"vcpus": 8}, "requested": {"vcpus": 16}},
             )
+        if kind == "throttled":
+            raise Throttled(wait=7)
         raise RuntimeError("boom: an unexpected bug")
 
 
