@@ -1,10 +1,83 @@
-"""The interface every provider plugin offers, and how a plugin declares its options."""
+"""The interface every provider plugin offers, over Apache Libcloud.
+
+The rest of PCM sees plain data (`Node`, `Size`, `Image`, `Location`) and one error type,
+`ProviderError`. A plugin subclasses `Provider`, declares its options, capabilities and
+state map, and says how to build its libcloud driver; the operations are shared here.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
+
+import requests
+from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
+from libcloud.common.types import InvalidCredsError, LibcloudError
+from libcloud.compute.base import Node as LibcloudNode
+from libcloud.compute.base import NodeDriver, NodeImage, NodeSize
+
+from providers.status import Status
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 30  # seconds; libcloud's own default is 60
+TAG = "pcm_id"  # the tag/metadata key that marks a node with PCM's instance id
+
+# Operations a plugin may offer; `Provider.capabilities` lists those it does.
+CAPABILITIES = frozenset(
+    {
+        "create",
+        "list_sizes",
+        "list_images",
+        "list_locations",
+        "destroy",
+        "reboot",
+        "start",
+        "stop",
+        "console_log",
+    }
+)
+
+
+class ProviderError(Exception):
+    """A provider call failed. `transient`: the same call may succeed later (network,
+    timeout, 5xx, throttling); otherwise retrying will not help (credentials, bad ids)."""
+
+    def __init__(self, message: str, *, transient: bool, provider_detail: str = ""):
+        self.message = message
+        self.transient = transient
+        self.provider_detail = provider_detail
+        super().__init__(message)
+
+
+class Unsupported(ProviderError):
+    """The cloud does not offer this operation."""
+
+    def __init__(self, operation: str, provider_detail: str = ""):
+        super().__init__(
+            f"{operation.replace('_', ' ').capitalize()} is not supported by this cloud",
+            transient=False,
+            provider_detail=provider_detail,
+        )
+
+
+class NotFoundAtProvider(ProviderError):
+    """The provider does not know the node, size or image id asked for."""
+
+    def __init__(self, provider_detail: str = ""):
+        message = "The cloud does not know this id"
+        if provider_detail:
+            message += f" ({provider_detail})"
+        super().__init__(message, transient=False, provider_detail=provider_detail)
 
 
 class ConfigError(ValueError):
@@ -13,6 +86,18 @@ class ConfigError(ValueError):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+
+
+class ExtraError(ValueError):
+    """A request's `extra` has keys the provider's create call does not take."""
+
+    def __init__(self, unknown: Iterable[str], accepted: Iterable[str]):
+        self.unknown = sorted(unknown)
+        self.accepted = sorted(accepted)
+        super().__init__(
+            f"Unknown extra option(s) {', '.join(self.unknown)}; "
+            f"accepted: {', '.join(self.accepted) or 'none'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +135,13 @@ class Option:
         return value
 
 
+TIMEOUT_OPTION = Option(
+    "timeout",
+    f"Seconds before a provider call is abandoned (default {DEFAULT_TIMEOUT})",
+    kind="int",
+)
+
+
 def _clean(options: tuple[Option, ...], given: Any, what: str) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise ConfigError({what: "must be a JSON object"})
@@ -74,21 +166,78 @@ def _clean(options: tuple[Option, ...], given: Any, what: str) -> dict[str, Any]
     return cleaned
 
 
-@dataclass
+@dataclass(frozen=True)
+class Node:
+    """A node (instance) as the provider reports it."""
+
+    provider_id: str
+    name: str
+    status: Status
+    raw_status: str
+    pcm_id: str | None = None
+    public_ips: tuple[str, ...] = ()
+    private_ips: tuple[str, ...] = ()
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Size:
+    id: str
+    name: str
+    vcpus: int | None = None
+    ram_mb: int | None = None
+    disk_gb: int | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Location:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    """What PCM adds to a create besides name, size and image."""
+
+    pcm_id: str  # tagged on the node, so that a re-run of the task finds it (no duplicate)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # the request's extra for this type
+    different_host: tuple[str, ...] = ()  # provider ids to keep away from (anti-affinity)
+
+
 class Provider:
     """Base of every compute plugin: one cloud's connection, built from plain data.
 
     Subclasses declare `key` (stored on the cloud), `label`, `options` (secret ones are the
-    credentials) and `capabilities`, and implement the operations over libcloud.
+    credentials), `capabilities` and `state_map` (the provider's own states to PCM's), and
+    implement `connect()` (the libcloud driver), `driver_class()` and `raw_status()`.
     """
 
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
     options: ClassVar[tuple[Option, ...]] = ()
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    state_map: ClassVar[dict[str, Status]] = {}
+    # create_node() parameters a client may set through `extra` without the `ex_` prefix,
+    # and `ex_` parameters PCM sets itself.
+    plain_create_params: ClassVar[frozenset[str]] = frozenset()
+    reserved_create_params: ClassVar[frozenset[str]] = frozenset()
+    read_attempts: ClassVar[int] = 3
 
-    settings: dict[str, Any] = field(default_factory=dict)
-    credentials: dict[str, Any] = field(default_factory=dict, repr=False)
+    def __init__(self, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
+        self.settings = dict(settings)
+        self.credentials = dict(credentials)
+        self._driver: NodeDriver | None = None
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"<{type(self).__name__} {self.settings!r}>"
+
+    # -- declarations -------------------------------------------------------------------
 
     @classmethod
     def public_options(cls) -> tuple[Option, ...]:
@@ -107,3 +256,304 @@ class Provider:
     def validate_credentials(cls, credentials: Any) -> dict[str, Any]:
         """The cloud's credentials (the secret options), cleaned; ConfigError if wrong."""
         return _clean(cls.secret_options(), credentials, "credentials")
+
+    @classmethod
+    def driver_class(cls) -> type[NodeDriver]:
+        """The libcloud driver class `connect()` instantiates (for introspection)."""
+        raise NotImplementedError
+
+    @classmethod
+    def extra_params(cls) -> dict[str, str]:
+        """Keys a client may put in `extra` -> the create_node() argument each becomes."""
+        params = inspect.signature(cls.driver_class().create_node).parameters
+        accepted = {}
+        for name in params:
+            if name.startswith("ex_") and name not in cls.reserved_create_params:
+                accepted[name.removeprefix("ex_")] = name
+            elif name in cls.plain_create_params:
+                accepted[name] = name
+        return accepted
+
+    @classmethod
+    def extra_kwargs(cls, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+        """`extra` as create_node() keyword arguments; ExtraError names unknown keys."""
+        if not extra:
+            return {}
+        if not isinstance(extra, Mapping):
+            raise ExtraError(["(not an object)"], cls.extra_params())
+        accepted = cls.extra_params()
+        kwargs, unknown = {}, []
+        for key, value in extra.items():
+            name = accepted.get(key) or accepted.get(key.removeprefix("ex_"))
+            if name is None:
+                unknown.append(key)
+            else:
+                kwargs[name] = value
+        if unknown:
+            raise ExtraError(unknown, accepted)
+        return kwargs
+
+    # -- what each plugin provides ------------------------------------------------------
+
+    @property
+    def timeout(self) -> int:
+        return self.settings.get("timeout") or DEFAULT_TIMEOUT
+
+    def connect(self) -> NodeDriver:
+        raise NotImplementedError
+
+    def raw_status(self, node: LibcloudNode) -> str:
+        """The provider's own word for the node's state."""
+        raise NotImplementedError
+
+    def abstract_status(self, raw: str) -> Status:
+        """PCM's status for the provider's own word (the plugin's state map)."""
+        return self.state_map.get(raw, Status.UNKNOWN)
+
+    def node_tag(self, node: LibcloudNode) -> str | None:
+        """PCM's instance id as tagged on the node, if any."""
+        return None
+
+    def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
+        """create_node() arguments: the client's extra, PCM's tag, anti-affinity hints."""
+        return self.extra_kwargs(options.extra)
+
+    def translate(self, exc: Exception, operation: str) -> ProviderError | None:
+        """A plugin's own reading of an error (None: the shared rules apply)."""
+        return None
+
+    # -- operations ---------------------------------------------------------------------
+
+    def list_sizes(self) -> list[Size]:
+        self._require("list_sizes")
+        sizes = self._read("list sizes", lambda driver: driver.list_sizes())
+        return [self._size(size) for size in sizes]
+
+    def list_images(self) -> list[Image]:
+        self._require("list_images")
+        images = self._read("list images", lambda driver: driver.list_images())
+        return [Image(id=str(image.id), name=image.name or "") for image in images]
+
+    def get_image(self, image_id: str) -> Image | None:
+        """One image by its provider id, or None when the provider has no such image."""
+        return next((image for image in self.list_images() if image.id == image_id), None)
+
+    def list_locations(self) -> list[Location]:
+        self._require("list_locations")
+        locations = self._read("list locations", lambda driver: driver.list_locations())
+        return [Location(id=str(loc.id), name=loc.name or "") for loc in locations]
+
+    def create(
+        self,
+        name: str,
+        provider_size_id: str,
+        provider_image_id: str,
+        options: CreateOptions,
+    ) -> Node:
+        """Create a node. Never retried here: after a timeout the node may exist, and a
+        second call could launch a duplicate. Callers look for the tag (`find`) instead."""
+        self._require("create")
+        kwargs = self.create_kwargs(options)
+
+        def create(driver: NodeDriver) -> LibcloudNode:
+            size = self._size_arg(driver, provider_size_id)
+            image = self._image_arg(driver, provider_image_id)
+            return driver.create_node(name=name, size=size, image=image, **kwargs)
+
+        return self._node(self._call("create", create, read=False))
+
+    def list(self) -> list[Node]:
+        """Every node of the cloud, in one provider call (for reconciliation)."""
+        return [self._node(node) for node in self._read("list", lambda d: d.list_nodes())]
+
+    def get(self, provider_id: str) -> Node | None:
+        """The node, or None when the provider no longer knows it."""
+        return next((node for node in self.list() if node.provider_id == provider_id), None)
+
+    def find(self, pcm_id: str) -> Node | None:
+        """The node tagged with PCM's instance id, if a create got that far."""
+        return next((node for node in self.list() if node.pcm_id == pcm_id), None)
+
+    def destroy(self, provider_id: str) -> None:
+        self._act("destroy", "destroy_node", provider_id)
+
+    def reboot(self, provider_id: str) -> None:
+        self._act("reboot", "reboot_node", provider_id)
+
+    def start(self, provider_id: str) -> None:
+        self._act("start", "start_node", provider_id)
+
+    def stop(self, provider_id: str) -> None:
+        self._act("stop", "stop_node", provider_id)
+
+    def console_log(self, provider_id: str) -> str:
+        raise Unsupported("console_log")
+
+    def check(self) -> float:
+        """Reach the cloud (list its sizes, or its nodes); the latency in milliseconds."""
+        started = time.monotonic()
+        if "list_sizes" in self.capabilities:
+            self.list_sizes()
+        else:
+            self.list()
+        return (time.monotonic() - started) * 1000
+
+    # -- machinery ----------------------------------------------------------------------
+
+    @property
+    def driver(self) -> NodeDriver:
+        if self._driver is None:
+            try:
+                self._driver = self.connect()
+            except Exception as exc:
+                raise self._translate(exc, "connect") from None
+        return self._driver
+
+    def _require(self, capability: str) -> None:
+        if capability not in self.capabilities:
+            raise Unsupported(capability)
+
+    def _libcloud_node(self, provider_id: str) -> LibcloudNode:
+        """A node object for an action: most drivers need only its id."""
+        return LibcloudNode(provider_id, None, None, [], [], self.driver)
+
+    def _size_arg(self, driver: NodeDriver, provider_size_id: str) -> Any:
+        return NodeSize(provider_size_id, provider_size_id, 0, 0, 0, 0, driver)
+
+    def _image_arg(self, driver: NodeDriver, provider_image_id: str) -> Any:
+        return NodeImage(provider_image_id, provider_image_id, driver)
+
+    def _act(self, operation: str, method: str, provider_id: str) -> None:
+        self._require(operation)
+        done = self._call(
+            operation,
+            lambda driver: getattr(driver, method)(self._libcloud_node(provider_id)),
+            read=False,
+        )
+        if done is False:
+            raise ProviderError(f"The cloud did not confirm the {operation}", transient=True)
+
+    def provider_id(self, node: LibcloudNode) -> str:
+        return str(node.id)
+
+    def _node(self, node: LibcloudNode) -> Node:
+        raw = str(self.raw_status(node) or "")
+        return Node(
+            provider_id=self.provider_id(node),
+            name=node.name or "",
+            status=self.abstract_status(raw),
+            raw_status=raw,
+            pcm_id=self.node_tag(node),
+            public_ips=tuple(node.public_ips or ()),
+            private_ips=tuple(node.private_ips or ()),
+            created_at=getattr(node, "created_at", None),
+        )
+
+    @staticmethod
+    def _size(size: NodeSize) -> Size:
+        extra = size.extra or {}
+        vcpus = getattr(size, "vcpus", None) or extra.get("vcpus") or extra.get("vcpu")
+        return Size(
+            id=str(size.id),
+            name=size.name or "",
+            vcpus=int(vcpus) if str(vcpus or "").isdigit() else None,
+            ram_mb=int(size.ram) if size.ram else None,
+            disk_gb=int(size.disk) if size.disk else None,
+        )
+
+    def _read(self, operation: str, fn: Callable[[NodeDriver], T]) -> T:
+        return self._call(operation, fn, read=True)
+
+    def _call(self, operation: str, fn: Callable[[NodeDriver], T], *, read: bool) -> T:
+        """Run one libcloud call: every failure becomes a ProviderError. Reads are retried
+        (briefly) when the connection failed; timeouts are not, so a call never takes much
+        longer than the cloud's timeout, and writes never are."""
+        attempts = self.read_attempts if read else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return fn(self.driver)
+            except Exception as exc:
+                error = self._translate(exc, operation)
+                retry = (
+                    read
+                    and attempt < attempts
+                    and isinstance(exc, requests.exceptions.ConnectionError)
+                    and not isinstance(exc, requests.exceptions.Timeout)
+                )
+                if not retry:
+                    raise error from None
+                logger.info("%s on %s failed (%s); retrying", operation, self.key, error.message)
+                time.sleep(0.1 * attempt)
+        raise AssertionError("unreachable")
+
+    def _translate(self, exc: Exception, operation: str) -> ProviderError:
+        error = exc if isinstance(exc, ProviderError) else self.translate(exc, operation)
+        if error is None:
+            error = _translate(exc, operation, self.timeout)
+        error.message = self._scrub(error.message)
+        error.provider_detail = self._scrub(error.provider_detail)
+        return error
+
+    def _scrub(self, text: str) -> str:
+        """Remove any credential value from a message before it is logged or shown."""
+        for value in self.credentials.values():
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, "***")
+        return text
+
+
+def _detail(exc: Exception) -> str:
+    value = getattr(exc, "value", None) or getattr(exc, "message", None) or str(exc)
+    return str(value)[:2000]
+
+
+def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
+    """The shared reading of libcloud-side failures."""
+    detail = _detail(exc)
+    if isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
+        return ProviderError(
+            f"The cloud did not answer the {operation} within {timeout} s",
+            transient=True,
+            provider_detail=detail,
+        )
+    if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
+        return ProviderError(
+            f"Cannot reach the cloud for the {operation}", transient=True, provider_detail=detail
+        )
+    if isinstance(exc, InvalidCredsError):
+        return ProviderError(
+            f"The cloud refused the credentials for the {operation}",
+            transient=False,
+            provider_detail=detail,
+        )
+    if isinstance(exc, RateLimitReachedError):
+        return ProviderError(
+            f"The cloud is throttling requests ({operation})",
+            transient=True,
+            provider_detail=detail,
+        )
+    if isinstance(exc, BaseHTTPError):
+        code = int(getattr(exc, "code", 0) or 0)
+        if code == 501:
+            return Unsupported(operation, provider_detail=detail)
+        if code == 404:
+            return NotFoundAtProvider(provider_detail=detail)
+        return ProviderError(
+            f"The cloud answered {code} to the {operation}: {detail}",
+            transient=code >= 500 or code == 429,
+            provider_detail=detail,
+        )
+    if isinstance(exc, LibcloudError):
+        return ProviderError(
+            f"The {operation} failed: {detail}", transient=False, provider_detail=detail
+        )
+    if isinstance(exc, OSError):
+        return ProviderError(
+            f"Cannot reach the cloud for the {operation}", transient=True, provider_detail=detail
+        )
+    logger.warning("Unexpected %s from the cloud driver during %s", type(exc).__name__, operation)
+    return ProviderError(
+        f"The {operation} failed: {type(exc).__name__} from the cloud driver: {detail}",
+        transient=False,
+        provider_detail=detail,
+    )

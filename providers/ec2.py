@@ -2,18 +2,209 @@
 
 from __future__ import annotations
 
-from providers.base import Option, Provider
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from libcloud.common.aws import AWSRequestSignerAlgorithmV4
+from libcloud.common.exceptions import BaseHTTPError
+from libcloud.compute.base import Node as LibcloudNode
+from libcloud.compute.drivers.ec2 import (
+    NAMESPACE,
+    EC2Connection,
+    EC2NodeDriver,
+    EC2Response,
+)
+
+from providers.base import (
+    TAG,
+    TIMEOUT_OPTION,
+    ConfigError,
+    CreateOptions,
+    Image,
+    Node,
+    NotFoundAtProvider,
+    Option,
+    Provider,
+)
+from providers.status import Status
+
+# -- the compatibility layer for EC2-compatible endpoints (PEERS.md) -----------------------
+
+# Any EC2 API namespace, with or without the trailing slash AWS itself sends.
+_ANY_NAMESPACE = re.compile(r'xmlns="http://ec2\.amazonaws\.com/doc/[^"]*"')
+
+
+class CompatibleEC2Response(EC2Response):
+    """Reads what EC2-compatible servers send: their namespace may lack AWS's trailing
+    slash (libcloud's XPath then finds nothing and lists come back empty), and their
+    error bodies may carry a namespace and a <Type> element that libcloud cannot parse."""
+
+    def parse_body(self):
+        self.body = _ANY_NAMESPACE.sub(f'xmlns="{NAMESPACE}"', self.body or "")
+        return super().parse_body()
+
+    def parse_error(self):
+        self.body = re.sub(r'\sxmlns="[^"]*"', "", self.body or "")
+        self.body = re.sub(r"<Type>[^<]*</Type>", "", self.body)
+        return super().parse_error()
+
+
+class UnsignedUserAgentSignerV4(AWSRequestSignerAlgorithmV4):
+    """SigV4 without the User-Agent header, which botocore-based servers do not sign."""
+
+    @staticmethod
+    def _without_user_agent(headers: dict) -> dict:
+        return {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+
+    def _get_signed_headers(self, headers):
+        return super()._get_signed_headers(self._without_user_agent(headers))
+
+    def _get_canonical_headers(self, headers):
+        return super()._get_canonical_headers(self._without_user_agent(headers))
+
+
+class CompatibleEC2Connection(EC2Connection):
+    responseCls = CompatibleEC2Response
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signer = UnsignedUserAgentSignerV4(
+            access_key=self.user_id, access_secret=self.key, version=self.version, connection=self
+        )
+
+
+class CompatibleEC2NodeDriver(EC2NodeDriver):
+    """libcloud's EC2 driver for an EC2-compatible endpoint; always SigV4 (with SigV2 a
+    single-port server such as moto may route the call to another service)."""
+
+    connectionCls = CompatibleEC2Connection
+
+    def reboot_node(self, node):
+        # Some servers omit <return>true</return>; an error would have raised.
+        super().reboot_node(node)
+        return True
+
+
+# -- the plugin --------------------------------------------------------------------------
 
 
 class EC2Provider(Provider):
-    """EC2 in an AWS region, or any EC2-compatible endpoint (moto, Eucalyptus, ...)."""
+    """EC2 in an AWS region, or any EC2-compatible endpoint (moto, Eucalyptus, ...).
+
+    Nodes are tagged `pcm_id` in the same call that creates them, and the create sends
+    PCM's instance id as EC2's client token, so a repeated create cannot launch a second
+    instance on AWS.
+    """
 
     key = "ec2"
     label = "Amazon EC2 / EC2-compatible"
     options = (
         Option("region", "AWS region, e.g. us-east-1", required=True),
         Option("endpoint", "EC2-compatible endpoint URL; leave out for AWS itself", kind="url"),
-        Option("timeout", "Seconds before a provider call is abandoned (default 30)", kind="int"),
+        Option("image_owner", "Only list images of this owner (an account id, self, amazon)"),
+        TIMEOUT_OPTION,
         Option("access_key", "Access key id", required=True, secret=True),
         Option("secret_key", "Secret access key", required=True, secret=True),
     )
+    capabilities = frozenset(
+        {
+            "create",
+            "destroy",
+            "list_sizes",
+            "list_images",
+            "list_locations",
+            "reboot",
+            "start",
+            "stop",
+            "console_log",
+        }
+    )
+    # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceState.html
+    state_map = {
+        "pending": Status.BUILDING,
+        "running": Status.RUNNING,
+        "stopping": Status.STOPPING,
+        "stopped": Status.STOPPED,
+        "shutting-down": Status.DELETING,
+        "terminated": Status.DELETED,
+    }
+    # PCM sends its own client token; one request is one instance.
+    reserved_create_params = frozenset({"ex_clienttoken", "ex_mincount", "ex_maxcount"})
+
+    @classmethod
+    def validate_options(cls, options: Any) -> dict[str, Any]:
+        cleaned = super().validate_options(options)
+        regions = EC2NodeDriver.list_regions()
+        if cleaned["region"] not in regions:
+            raise ConfigError({"region": f"unknown region; known: {', '.join(sorted(regions))}"})
+        return cleaned
+
+    @classmethod
+    def driver_class(cls):
+        return EC2NodeDriver
+
+    def connect(self):
+        kwargs: dict[str, Any] = {"region": self.settings["region"], "timeout": self.timeout}
+        driver_class = EC2NodeDriver
+        if endpoint := self.settings.get("endpoint"):
+            parts = urlsplit(endpoint)
+            secure = parts.scheme == "https"
+            driver_class = CompatibleEC2NodeDriver
+            kwargs.update(
+                secure=secure,
+                host=parts.hostname,
+                port=parts.port or (443 if secure else 80),
+                signature_version="4",
+            )
+        return driver_class(
+            self.credentials["access_key"], self.credentials["secret_key"], **kwargs
+        )
+
+    def raw_status(self, node: LibcloudNode) -> str:
+        return node.extra.get("status", "")
+
+    def node_tag(self, node: LibcloudNode) -> str | None:
+        return (node.extra.get("tags") or {}).get(TAG)
+
+    def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
+        kwargs = super().create_kwargs(options)
+        kwargs["ex_metadata"] = {**(kwargs.get("ex_metadata") or {}), TAG: options.pcm_id}
+        kwargs["ex_clienttoken"] = options.pcm_id
+        return kwargs
+
+    def list_images(self) -> list[Image]:
+        self._require("list_images")
+        owner = self.settings.get("image_owner")
+        images = self._read("list images", lambda driver: driver.list_images(ex_owner=owner))
+        return [Image(id=str(image.id), name=image.name or "") for image in images]
+
+    def get_image(self, image_id: str) -> Image | None:
+        try:
+            images = self._read(
+                "image lookup", lambda driver: driver.list_images(ex_image_ids=[image_id])
+            )
+        except NotFoundAtProvider:
+            return None
+        return Image(id=str(images[0].id), name=images[0].name or "") if images else None
+
+    def get(self, provider_id: str) -> Node | None:
+        try:
+            nodes = self._read("get", lambda driver: driver.list_nodes(ex_node_ids=[provider_id]))
+        except NotFoundAtProvider:
+            return None
+        return self._node(nodes[0]) if nodes else None
+
+    def console_log(self, provider_id: str) -> str:
+        self._require("console_log")
+        output = self._read(
+            "console log",
+            lambda driver: driver.ex_get_console_output(self._libcloud_node(provider_id)),
+        )
+        return output.get("output") or ""
+
+    def translate(self, exc: Exception, operation: str):
+        # EC2 answers 400 InvalidInstanceID.NotFound / InvalidAMIID.NotFound for unknown ids.
+        if isinstance(exc, BaseHTTPError) and ".NotFound" in str(exc):
+            return NotFoundAtProvider(provider_detail=str(exc))
+        return None

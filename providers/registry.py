@@ -20,6 +20,9 @@ ENTRY_POINT_GROUP = "pcm.providers"
 BUILTIN = {
     "ec2": "providers.ec2.EC2Provider",
     "openstack": "providers.openstack.OpenStackProvider",
+    "libvirt": "providers.libvirt.LibvirtProvider",
+    "gce": "providers.gce.GCEProvider",
+    "azure_arm": "providers.azure_arm.AzureProvider",
 }
 
 

@@ -110,7 +110,7 @@ def test_options_are_cleaned_and_checked():
     assert error.value.errors == {
         "region": "required (AWS region, e.g. us-east-1)",
         "timeout": "must be a whole number",
-        "secret_key": "unknown option; accepted: endpoint, region, timeout",
+        "secret_key": "unknown option; accepted: endpoint, image_owner, region, timeout",
     }
 
 
