@@ -4,26 +4,43 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PEERS := .venv-peers
 PORT ?= 8000
 
-.PHONY: install run test lint format
+.PHONY: install peers run test lint format
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+# libvirt-python builds only where the libvirt C library is installed (Debian:
+# libvirt-dev pkg-config); elsewhere the libvirt plugin says it is unavailable.
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-libvirt.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	if pkg-config --exists libvirt 2>/dev/null; then \
+		$(BIN)/python -m pip install --quiet -r requirements-libvirt.txt; \
+	else \
+		echo "NOTE: libvirt development files not found: the libvirt plugin and its tests are unavailable"; \
+	fi
 	touch $@
 
 install: $(VENV)/.installed
+
+# The cloud emulators the tests run against (moto, mimic), in a venv of their own.
+$(PEERS)/.installed: requirements-peers.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS)/bin/python -m pip install --quiet -r requirements-peers.txt
+	touch $@
+
+peers: $(PEERS)/.installed
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py pcm_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

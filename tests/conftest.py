@@ -13,6 +13,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests import peers
 from tests.factories import UserFactory
 
 
@@ -57,3 +58,28 @@ def alice_browser(client, alice):
 def demo(db):
     """The demo configuration from fixtures/, loaded the way `make run` loads it."""
     call_command("pcm_demo", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def peers_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("peers")
+
+
+@pytest.fixture(scope="session")
+def moto_session(peers_dir):
+    with peers.moto_server(peers_dir) as moto:
+        yield moto
+
+
+@pytest.fixture
+def moto(moto_session):
+    """A moto EC2 server, reset to empty before the test."""
+    moto_session.reset()
+    return moto_session
+
+
+@pytest.fixture(scope="session")
+def mimic(peers_dir):
+    """A mimic OpenStack server; each test takes a tenant of its own (Mimic.options())."""
+    with peers.mimic_server(peers_dir) as server:
+        yield server

@@ -153,7 +153,11 @@ def test_new_credentials_replace_the_stored_ones(alice_browser):
     [
         ({"provider": "nope"}, "provider", "Select a valid choice"),
         ({"options": "{not json"}, "options", "Enter a valid JSON"),
-        ({"options": json.dumps({"colour": "blue"})}, "options", "accepted: endpoint, image_owner, region, timeout"),
+        (
+            {"options": json.dumps({"colour": "blue"})},
+            "options",
+            "accepted: endpoint, image_owner, region, timeout",
+        ),
         ({"options": json.dumps({})}, "options", "region: required"),
         (
             {"options": json.dumps({"region": "x", "endpoint": "file:///etc/passwd"})},
