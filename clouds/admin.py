@@ -2,141 +2,107 @@
 
 from __future__ import annotations
 
-import json
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 
-from django import forms
-from django.contrib import admin
-
-from clouds import crypto
+from clouds.forms import CloudForm, DatalistInput, ImageMappingForm, RoleForm, SizeMappingForm
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    CatalogueItem,
     Cloud,
     Environment,
     ImageMapping,
     Role,
     SizeMapping,
 )
+from clouds.services import MappingCheck, catalogue_sync, cloud_check
 from providers import registry
-from providers.base import ConfigError
+from providers.base import ProviderError
 
 
-class WriteOnlyTextarea(forms.Textarea):
-    """A textarea that never renders a value, not even the one just submitted."""
-
-    def get_context(self, name, value, attrs):
-        return super().get_context(name, None, attrs)
+def _with_checker(form_class):
+    """The form class with one MappingCheck for this request (one listing per cloud)."""
+    return type(form_class.__name__, (form_class,), {"checker": MappingCheck()})
 
 
-def _plugin_help() -> str:
-    lines = []
-    for key, plugin in sorted(registry.plugins().items()):
-        public = ", ".join(o.name for o in plugin.public_options()) or "none"
-        secret = ", ".join(o.name for o in plugin.secret_options()) or "none"
-        lines.append(f"{key}: options {public}; credentials {secret}")
-    return " | ".join(lines)
+def _report_warnings(request, forms) -> None:
+    for form in forms:
+        for warning in getattr(form, "warnings", []):
+            messages.warning(request, warning)
 
 
-class CloudForm(forms.ModelForm):
-    provider = forms.ChoiceField(choices=registry.choices)
-    credentials = forms.CharField(
-        required=False,
-        widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text='A JSON object, e.g. {"access_key": "...", "secret_key": "..."}. Stored '
-        "encrypted and never shown again: leave blank to keep the stored credentials.",
-    )
+class MappingInline(admin.TabularInline):
+    extra = 0
+    kind = ""
 
-    class Meta:
-        model = Cloud
-        fields = [
-            "name",
-            "description",
-            "provider",
-            "enabled",
-            "options",
-            "max_vcpus",
-            "max_ram_mb",
-            "max_disk_gb",
-            "quota_instances",
-            "quota_vcpus",
-            "quota_ram_mb",
-            "default_environment",
-            "default_size",
-            "default_image",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["options"].help_text = "A JSON object. " + _plugin_help()
-        self.new_credentials: dict | None = None
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            plugin = registry.get(cleaned.get("provider", ""))
-        except registry.UnknownProvider:
-            return cleaned  # the provider field already carries the error
-        raw = (cleaned.get("credentials") or "").strip()
-        try:
-            if raw:
-                try:
-                    given = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    # The position only: the message must not echo a secret back.
-                    raise forms.ValidationError(
-                        f"Not valid JSON (line {exc.lineno}, column {exc.colno})"
-                    ) from None
-                self.new_credentials = plugin.validate_credentials(given)
-            else:
-                plugin.validate_credentials(self.instance.credentials if self.instance.pk else {})
-        except ConfigError as exc:
-            self.add_error("credentials", [f"{k}: {v}" for k, v in exc.errors.items()])
-        except crypto.DecryptionError as exc:
-            self.add_error("credentials", f"{exc}; enter the credentials again")
-        except forms.ValidationError as exc:
-            self.add_error("credentials", exc)
-        return cleaned
-
-    def save(self, commit=True):
-        if self.new_credentials is not None:
-            self.instance.credentials = self.new_credentials
-        return super().save(commit)
+    def get_formset(self, request, obj=None, **kwargs):
+        form = _with_checker(self.form)
+        if obj is not None:
+            items = obj.catalogue.filter(kind=self.kind)
+            options = [(item.provider_id, item.name) for item in items]
+            if options:
+                widget = DatalistInput(options, list_id=f"catalogue-{obj.pk}-{self.kind}")
+                kwargs.setdefault("widgets", {})[form.id_field] = widget
+        return super().get_formset(request, obj, form=form, **kwargs)
 
 
-class SizeMappingInline(admin.TabularInline):
+class SizeMappingInline(MappingInline):
     model = SizeMapping
-    extra = 0
+    form = SizeMappingForm
+    kind = CatalogueItem.Kind.SIZE
 
 
-class ImageMappingInline(admin.TabularInline):
+class ImageMappingInline(MappingInline):
     model = ImageMapping
-    extra = 0
+    form = ImageMappingForm
+    kind = CatalogueItem.Kind.IMAGE
 
 
 @admin.register(Cloud)
 class CloudAdmin(admin.ModelAdmin):
     form = CloudForm
-    list_display = ["name", "provider", "enabled", "max_vcpus", "quota_instances", "updated_at"]
-    list_filter = ["enabled", "provider"]
+    list_display = [
+        "name",
+        "provider",
+        "enabled",
+        "last_check_ok",
+        "last_check_at",
+        "last_check_latency_ms",
+        "max_vcpus",
+        "quota_instances",
+    ]
+    list_filter = ["enabled", "provider", "last_check_ok"]
     search_fields = ["name", "description", "provider"]
     inlines = [SizeMappingInline, ImageMappingInline]
+    actions = ["test_connection", "sync_catalogue"]
     readonly_fields = [
         "credentials_stored",
+        "capabilities",
         "last_check_at",
         "last_check_ok",
         "last_check_latency_ms",
+        "last_check_error",
         "created_at",
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "description", "provider", "enabled"]}),
+        (None, {"fields": ["name", "description", "provider", "enabled", "capabilities"]}),
         ("Connection", {"fields": ["options", "credentials", "credentials_stored"]}),
         ("Largest instance", {"fields": ["max_vcpus", "max_ram_mb", "max_disk_gb"]}),
         ("Quotas", {"fields": ["quota_instances", "quota_vcpus", "quota_ram_mb"]}),
         ("Defaults", {"fields": ["default_environment", "default_size", "default_image"]}),
         (
-            "Reachability",
-            {"fields": ["last_check_at", "last_check_ok", "last_check_latency_ms"]},
+            "Reachability (Test connection, and every 5 minutes)",
+            {
+                "fields": [
+                    "last_check_at",
+                    "last_check_ok",
+                    "last_check_latency_ms",
+                    "last_check_error",
+                ]
+            },
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
@@ -144,6 +110,73 @@ class CloudAdmin(admin.ModelAdmin):
     @admin.display(description="credentials stored", boolean=True)
     def credentials_stored(self, cloud: Cloud) -> bool:
         return bool(cloud.credentials_encrypted)
+
+    @admin.display(description="capabilities")
+    def capabilities(self, cloud: Cloud) -> str:
+        return ", ".join(cloud.capabilities) or "-"
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        _report_warnings(request, formset.forms)
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        for cloud in queryset:
+            result = cloud_check(cloud=cloud)
+            if result.ok:
+                self.message_user(
+                    request, f"{cloud.name}: reachable in {result.latency_ms} ms", messages.SUCCESS
+                )
+            else:
+                self.message_user(request, f"{cloud.name}: {result.error}", messages.ERROR)
+
+    @admin.action(description="Sync catalogue (the provider's sizes and images)")
+    def sync_catalogue(self, request, queryset):
+        for cloud in queryset:
+            try:
+                synced = catalogue_sync(cloud=cloud)
+            except ProviderError as exc:
+                self.message_user(request, f"{cloud.name}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{cloud.name}: {synced.sizes} sizes and {synced.images} images fetched",
+                    messages.SUCCESS,
+                )
+
+    def get_urls(self):
+        reload_view = self.admin_site.admin_view(self.reload_plugins)
+        return [
+            path("reload-plugins/", reload_view, name="clouds_cloud_reload_plugins"),
+            *super().get_urls(),
+        ]
+
+    def reload_plugins(self, request):
+        if not self.has_change_permission(request):
+            messages.error(request, "You may not reload the provider plugins.")
+        else:
+            try:
+                plugins = registry.reload()
+            except registry.DuplicateProvider as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"Provider plugins: {', '.join(sorted(plugins))}")
+        return HttpResponseRedirect(reverse("admin:clouds_cloud_changelist"))
+
+
+@admin.register(CatalogueItem)
+class CatalogueItemAdmin(admin.ModelAdmin):
+    """What the providers offer, as last synced; read-only."""
+
+    list_display = ["provider_id", "name", "kind", "cloud", "vcpus", "ram_mb", "disk_gb"]
+    list_filter = ["cloud", "kind"]
+    search_fields = ["provider_id", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AbstractSize)
@@ -160,15 +193,26 @@ class AbstractImageAdmin(admin.ModelAdmin):
     list_filter = ["mappings__cloud"]
 
 
+class MappingAdmin(admin.ModelAdmin):
+    def get_form(self, request, obj=None, **kwargs):
+        return _with_checker(super().get_form(request, obj, **kwargs))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _report_warnings(request, [form])
+
+
 @admin.register(SizeMapping)
-class SizeMappingAdmin(admin.ModelAdmin):
+class SizeMappingAdmin(MappingAdmin):
+    form = SizeMappingForm
     list_display = ["size", "cloud", "provider_size_id"]
     list_filter = ["cloud", "size"]
     search_fields = ["provider_size_id", "size__name", "cloud__name"]
 
 
 @admin.register(ImageMapping)
-class ImageMappingAdmin(admin.ModelAdmin):
+class ImageMappingAdmin(MappingAdmin):
+    form = ImageMappingForm
     list_display = ["image", "cloud", "provider_image_id"]
     list_filter = ["cloud", "image"]
     search_fields = ["provider_image_id", "image__name", "cloud__name"]
@@ -178,31 +222,6 @@ class ImageMappingAdmin(admin.ModelAdmin):
 class EnvironmentAdmin(admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name", "description"]
-
-
-class RoleForm(forms.ModelForm):
-    class Meta:
-        model = Role
-        fields = [
-            "name",
-            "description",
-            "allowed_sizes",
-            "allowed_images",
-            "default_size",
-            "default_image",
-            "spread_over_hosts",
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        for default, allowed in (
-            ("default_size", "allowed_sizes"),
-            ("default_image", "allowed_images"),
-        ):
-            value, choices = cleaned.get(default), cleaned.get(allowed)
-            if value and choices and value not in choices:
-                self.add_error(default, f"Must be one of the role's {allowed.replace('_', ' ')}")
-        return cleaned
 
 
 @admin.register(Role)

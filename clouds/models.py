@@ -113,6 +113,7 @@ class Cloud(models.Model):
     last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_check_ok = models.BooleanField(null=True, editable=False)
     last_check_latency_ms = models.FloatField(null=True, blank=True, editable=False)
+    last_check_error = models.TextField(blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,6 +127,14 @@ class Cloud(models.Model):
     @property
     def plugin(self):
         return registry.get(self.provider)
+
+    @property
+    def capabilities(self) -> list[str]:
+        """What the cloud's plugin can do; empty when the plugin is not installed."""
+        try:
+            return sorted(registry.get(self.provider).capabilities)
+        except registry.UnknownProvider:
+            return []
 
     @property
     def credentials(self) -> dict[str, Any]:
@@ -235,3 +244,32 @@ class Role(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CatalogueItem(models.Model):
+    """A size or image the provider offers, as last fetched by "Sync catalogue": what a
+    mapping's provider id is chosen from."""
+
+    class Kind(models.TextChoices):
+        SIZE = "size"
+        IMAGE = "image"
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="catalogue")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    provider_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    vcpus = models.PositiveIntegerField(null=True, blank=True)
+    ram_mb = models.PositiveIntegerField(null=True, blank=True)
+    disk_gb = models.PositiveIntegerField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cloud__name", "kind", "provider_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud", "kind", "provider_id"], name="unique_catalogue_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} ({self.name})" if self.name else self.provider_id

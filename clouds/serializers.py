@@ -33,6 +33,8 @@ class CloudStatusSerializer(serializers.Serializer):
     reachable = serializers.BooleanField(allow_null=True, source="last_check_ok")
     last_check = serializers.DateTimeField(allow_null=True, source="last_check_at")
     latency_ms = serializers.FloatField(allow_null=True, source="last_check_latency_ms")
+    last_error = serializers.CharField(source="last_check_error")
+    capabilities = serializers.ListField(child=serializers.CharField())
 
 
 class CloudDefaultsSerializer(serializers.Serializer):

@@ -1,9 +1,20 @@
-"""Lookups of the configuration that views and (later) instance services share."""
+"""Operations on the configuration that views, the admin and tasks share."""
 
 from __future__ import annotations
 
-from clouds.models import Cloud
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from clouds import crypto
+from clouds.models import CatalogueItem, Cloud
 from pcm.errors import NotFound
+from providers import registry
+from providers.base import Provider, ProviderError
+
+logger = logging.getLogger(__name__)
 
 
 def cloud_get(*, name: str) -> Cloud:
@@ -12,3 +23,101 @@ def cloud_get(*, name: str) -> Cloud:
         return Cloud.objects.get(name=name)
     except Cloud.DoesNotExist:
         raise NotFound(f"Cloud {name} does not exist") from None
+
+
+def provider_for(cloud: Cloud) -> Provider:
+    """A connection to the cloud through its plugin (nothing is called yet)."""
+    try:
+        plugin = registry.get(cloud.provider)
+        credentials = cloud.credentials
+    except (registry.UnknownProvider, crypto.DecryptionError) as exc:
+        raise ProviderError(f"Cloud {cloud.name}: {exc}", transient=False) from None
+    return plugin(cloud.options, credentials)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    latency_ms: float | None
+    error: str
+
+
+def cloud_check(*, cloud: Cloud) -> CheckResult:
+    """Reach the cloud once (bounded by its timeout) and record the outcome on it."""
+    try:
+        latency = provider_for(cloud).check()
+        result = CheckResult(ok=True, latency_ms=round(latency, 1), error="")
+    except ProviderError as exc:
+        result = CheckResult(ok=False, latency_ms=None, error=exc.message)
+        logger.info("Cloud %s is not reachable: %s", cloud.name, exc.message)
+    # update(), not save(): an admin may be editing the cloud's configuration meanwhile.
+    Cloud.objects.filter(pk=cloud.pk).update(
+        last_check_at=timezone.now(),
+        last_check_ok=result.ok,
+        last_check_latency_ms=result.latency_ms,
+        last_check_error=result.error,
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    sizes: int
+    images: int
+
+
+def catalogue_sync(*, cloud: Cloud) -> SyncResult:
+    """Fetch the provider's sizes and images into the cloud's catalogue, replacing it."""
+    provider = provider_for(cloud)
+    sizes = provider.list_sizes() if "list_sizes" in provider.capabilities else []
+    images = provider.list_images() if "list_images" in provider.capabilities else []
+    now = timezone.now()
+    items = [
+        CatalogueItem(
+            cloud=cloud,
+            kind=CatalogueItem.Kind.SIZE,
+            provider_id=size.id,
+            name=size.name[:255],
+            vcpus=size.vcpus,
+            ram_mb=size.ram_mb,
+            disk_gb=size.disk_gb,
+            synced_at=now,
+        )
+        for size in {size.id: size for size in sizes}.values()
+    ] + [
+        CatalogueItem(
+            cloud=cloud,
+            kind=CatalogueItem.Kind.IMAGE,
+            provider_id=image.id,
+            name=image.name[:255],
+            synced_at=now,
+        )
+        for image in {image.id: image for image in images}.values()
+    ]
+    with transaction.atomic():
+        cloud.catalogue.all().delete()
+        CatalogueItem.objects.bulk_create(items, batch_size=500)
+    return SyncResult(sizes=len(sizes), images=len(images))
+
+
+class MappingCheck:
+    """Whether provider ids exist at the provider, asking each cloud at most once per
+    kind (one admin form may hold many mappings of one cloud)."""
+
+    def __init__(self):
+        self._sizes: dict[int, set[str] | ProviderError] = {}
+
+    def size_exists(self, cloud: Cloud, provider_size_id: str) -> bool:
+        """True or False; ProviderError when the cloud cannot tell (unreachable...)."""
+        if cloud.pk not in self._sizes:
+            try:
+                self._sizes[cloud.pk] = {s.id for s in provider_for(cloud).list_sizes()}
+            except ProviderError as exc:
+                self._sizes[cloud.pk] = exc
+        known = self._sizes[cloud.pk]
+        if isinstance(known, ProviderError):
+            raise known
+        return provider_size_id in known
+
+    def image_exists(self, cloud: Cloud, provider_image_id: str) -> bool:
+        return provider_for(cloud).get_image(provider_image_id) is not None

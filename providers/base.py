@@ -228,6 +228,8 @@ class Provider:
     plain_create_params: ClassVar[frozenset[str]] = frozenset()
     reserved_create_params: ClassVar[frozenset[str]] = frozenset()
     read_attempts: ClassVar[int] = 3
+    # The light call that proves the cloud answers and accepts the credentials.
+    check_operation: ClassVar[str] = "list_sizes"
 
     def __init__(self, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.settings = dict(settings)
@@ -390,12 +392,9 @@ class Provider:
         raise Unsupported("console_log")
 
     def check(self) -> float:
-        """Reach the cloud (list its sizes, or its nodes); the latency in milliseconds."""
+        """Reach the cloud once (`check_operation`); the latency in milliseconds."""
         started = time.monotonic()
-        if "list_sizes" in self.capabilities:
-            self.list_sizes()
-        else:
-            self.list()
+        getattr(self, self.check_operation)()
         return (time.monotonic() - started) * 1000
 
     # -- machinery ----------------------------------------------------------------------

@@ -131,6 +131,8 @@ class EC2Provider(Provider):
     }
     # PCM sends its own client token; one request is one instance.
     reserved_create_params = frozenset({"ex_clienttoken", "ex_mincount", "ex_maxcount"})
+    # libcloud lists EC2 sizes from data it ships, without a call: zones are a real one.
+    check_operation = "list_locations"
 
     @classmethod
     def validate_options(cls, options: Any) -> dict[str, Any]:

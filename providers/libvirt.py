@@ -83,6 +83,7 @@ class LibvirtProvider(Provider):
         Option("password", "Password, for qemu+tcp:// URIs with SASL", secret=True),
     )
     capabilities = frozenset({"reboot", "start", "stop"})
+    check_operation = "list"
     state_map = {
         "running": Status.RUNNING,
         "blocked": Status.RUNNING,

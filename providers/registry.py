@@ -1,14 +1,19 @@
 """Provider plugins by key: PCM's built-ins plus those other packages register under the
 Python entry point group `pcm.providers` (name = key, value = the Provider subclass).
 
-The list is read on first use and again after `reload()`, so a newly installed plugin
-is found without restarting PCM.
+The list is read on first use, again whenever a directory on the Python path changes (a
+package was installed or removed there), and on demand with `reload()` (the admin's
+"Reload plugins" and `manage.py pcm_plugins --reload`). A newly installed plugin is found
+without a restart; a plugin whose code was upgraded in place needs one (Python keeps
+modules it has imported).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 from importlib.metadata import entry_points
 
 from providers.base import Provider
@@ -41,6 +46,18 @@ class DuplicateProvider(RuntimeError):
 
 
 _plugins: dict[str, type[Provider]] | None = None
+_fingerprint: tuple = ()
+
+
+def _path_fingerprint() -> tuple:
+    """The Python path with each directory's mtime: it changes when a package is added."""
+    stamps = []
+    for entry in sys.path:
+        try:
+            stamps.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            stamps.append((entry, None))
+    return tuple(stamps)
 
 
 def _import(path: str) -> type[Provider]:
@@ -75,15 +92,17 @@ def _load() -> dict[str, type[Provider]]:
 
 
 def plugins() -> dict[str, type[Provider]]:
-    global _plugins
-    if _plugins is None:
-        _plugins = _load()
+    global _plugins, _fingerprint
+    fingerprint = _path_fingerprint()
+    if _plugins is None or fingerprint != _fingerprint:
+        _plugins, _fingerprint = _load(), fingerprint
     return _plugins
 
 
 def reload() -> dict[str, type[Provider]]:
-    """Read the plugin list again (after installing or removing a plugin package)."""
+    """Read the plugin list again, now."""
     global _plugins
+    importlib.invalidate_caches()
     _plugins = None
     return plugins()
 

@@ -54,14 +54,20 @@ class AbstractImageFactory(factory.django.DjangoModelFactory):
 
 
 class CloudFactory(factory.django.DjangoModelFactory):
-    """An EC2-compatible cloud with credentials (set through the encrypting property)."""
+    """An EC2-compatible cloud with credentials (set through the encrypting property).
+
+    Its endpoint is a closed loopback port: a test that reaches for a cloud by accident
+    gets "cannot reach", never the internet. Tests against moto pass its URL.
+    """
 
     class Meta:
         model = Cloud
 
     name = factory.Sequence(lambda n: f"LAB-{n}")
     provider = "ec2"
-    options = factory.LazyFunction(lambda: {"region": "us-east-1"})
+    options = factory.LazyFunction(
+        lambda: {"region": "us-east-1", "endpoint": "http://127.0.0.1:9", "timeout": 2}
+    )
     credentials = factory.LazyFunction(lambda: {"access_key": "AKIA", "secret_key": "s3cr3t"})
 
 

@@ -31,6 +31,18 @@ def test_it_lists_clouds_with_status_limits_and_quotas(api):
         "reachable": None,
         "last_check": None,
         "latency_ms": None,
+        "last_error": "",
+        "capabilities": [
+            "console_log",
+            "create",
+            "destroy",
+            "list_images",
+            "list_locations",
+            "list_sizes",
+            "reboot",
+            "start",
+            "stop",
+        ],
     }
     assert second["enabled"] is False
 

@@ -58,12 +58,10 @@ def test_an_unknown_key_names_the_known_ones():
 
 
 @pytest.mark.django_db
-def test_a_plugin_installed_later_is_found_on_reload_without_a_restart(plugin_dir):
-    registry.plugins()
-    install_plugin(plugin_dir, dist="pcm_toy", module="pcm_toy_plugin", key="toy")
+def test_a_plugin_installed_later_is_found_without_a_restart(plugin_dir):
     assert "toy" not in registry.plugins()
 
-    registry.reload()
+    install_plugin(plugin_dir, dist="pcm_toy", module="pcm_toy_plugin", key="toy")
 
     assert registry.get("toy").label == "Toy cloud"
     cloud = CloudFactory.build(provider="toy", options={"zone": "z1"}, credentials={})
