@@ -35,10 +35,9 @@ $(PEERS)/.installed: requirements-peers.txt
 
 peers: $(PEERS)/.installed
 
-run: install
+run: install peers
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py pcm_demo
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(BIN)/python demo/run.py
 
 test: install peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

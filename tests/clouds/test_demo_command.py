@@ -47,3 +47,25 @@ def test_running_it_again_keeps_the_data_and_the_password():
     assert Cloud.objects.get(name="AWSLAB-1").max_vcpus == 2
     assert not Cloud.objects.filter(name="SNV-LAB-1").exists()
     assert get_user_model().objects.get(username="admin").check_password(password)
+
+
+def test_the_demo_mappings_exist_at_the_peers_the_demo_clouds_point_to(moto, mimic):
+    from clouds.models import ImageMapping, SizeMapping
+    from clouds.services import MappingCheck
+
+    demo()
+    # The test's peers, not the ports the demo uses.
+    Cloud.objects.filter(name="AWSLAB-1").update(
+        options={"region": "us-east-1", "endpoint": moto.url}
+    )
+    Cloud.objects.filter(name="SNV-LAB-1").update(
+        options={**mimic.options()[0], "tenant_name": "demo"}
+    )
+    call_command("pcm_demo", "--map-mimic-images", stdout=io.StringIO())
+
+    check = MappingCheck()
+    for cloud in Cloud.objects.all():
+        for mapping in SizeMapping.objects.filter(cloud=cloud):
+            assert check.size_exists(cloud, mapping.provider_size_id), mapping
+        for mapping in ImageMapping.objects.filter(cloud=cloud):
+            assert check.image_exists(cloud, mapping.provider_image_id), mapping

@@ -14,18 +14,32 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from clouds.models import Cloud
+from clouds.services import provider_for
+from providers.base import ProviderError
 
 # The demo clouds point at local emulators (moto, mimic), which accept any credentials.
 DEMO_CREDENTIALS = {
     "SNV-LAB-1": {"username": "demo", "password": "demo"},
     "AWSLAB-1": {"access_key": "demo", "secret_key": "demo"},
 }
+# mimic invents new image ids each time it starts: the demo finds its images by name.
+MIMIC_IMAGES = {
+    "centos-9": "CentOS 7 (PVHVM)",
+    "ubuntu-22.04": "Ubuntu 14.04 LTS (Trusty Tahr) (PVHVM)",
+}
 
 
 class Command(BaseCommand):
     help = "Load the demo configuration into an empty database and create the admin user."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--map-mimic-images",
+            action="store_true",
+            help="Point SNV-LAB-1's image mappings at the images of the mimic it uses now.",
+        )
+
+    def handle(self, *args, map_mimic_images=False, **options):
         with transaction.atomic():
             if Cloud.objects.exists():
                 self.stdout.write("Clouds are configured already: demo configuration not loaded.")
@@ -51,3 +65,21 @@ class Command(BaseCommand):
                 )
             token, _ = Token.objects.get_or_create(user=admin)
             self.stdout.write(f"API token of 'admin': {token.key}")
+        if map_mimic_images:
+            self.map_mimic_images()
+
+    def map_mimic_images(self) -> None:
+        cloud = Cloud.objects.filter(name="SNV-LAB-1", provider="openstack").first()
+        if cloud is None:
+            return
+        try:
+            images = {image.name: image.id for image in provider_for(cloud).list_images()}
+        except ProviderError as exc:
+            self.stdout.write(f"SNV-LAB-1's images were not mapped: {exc.message}")
+            return
+        for mapping in cloud.image_mappings.select_related("image"):
+            wanted = MIMIC_IMAGES.get(mapping.image.name)
+            if wanted in images and mapping.provider_image_id != images[wanted]:
+                mapping.provider_image_id = images[wanted]
+                mapping.save(update_fields=["provider_image_id"])
+        self.stdout.write("SNV-LAB-1's images are mapped to the running mimic's.")
