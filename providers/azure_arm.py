@@ -54,6 +54,7 @@ class AzureProvider(Provider):
 
     key = "azure_arm"
     label = "Microsoft Azure (Resource Manager)"
+    tested_against = "not yet tested against a live cloud"
     options = (
         Option("tenant_id", "Azure AD tenant id", required=True),
         Option("subscription_id", "Subscription id", required=True),

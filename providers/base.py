@@ -220,6 +220,7 @@ class Provider:
 
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    tested_against: ClassVar[str] = "not yet tested against a live cloud"
     options: ClassVar[tuple[Option, ...]] = ()
     capabilities: ClassVar[frozenset[str]] = frozenset()
     state_map: ClassVar[dict[str, Status]] = {}

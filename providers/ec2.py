@@ -99,6 +99,7 @@ class EC2Provider(Provider):
 
     key = "ec2"
     label = "Amazon EC2 / EC2-compatible"
+    tested_against = "moto (an EC2-compatible endpoint), in CI"
     options = (
         Option("region", "AWS region, e.g. us-east-1", required=True),
         Option("endpoint", "EC2-compatible endpoint URL; leave out for AWS itself", kind="url"),

@@ -28,6 +28,7 @@ class GCEProvider(Provider):
 
     key = "gce"
     label = "Google Compute Engine"
+    tested_against = "not yet tested against a live cloud"
     options = (
         Option("project", "Project id", required=True),
         Option("zone", "Zone, e.g. europe-west1-b", required=True),

@@ -76,6 +76,7 @@ class LibvirtProvider(Provider):
 
     key = "libvirt"
     label = "libvirt (list and power only)"
+    tested_against = "libvirt's test hypervisor (test:///default), in CI"
     options = (
         Option("uri", "libvirt URI, e.g. qemu+ssh://root@kvm1/system", required=True),
         TIMEOUT_OPTION,

@@ -56,6 +56,7 @@ class OpenStackProvider(Provider):
 
     key = "openstack"
     label = "OpenStack"
+    tested_against = "mimic (Keystone v2, Nova), in CI"
     options = (
         Option(
             "auth_url",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from providers import registry
+from providers import docs, registry
 from providers.base import ConfigError
 from providers.ec2 import EC2Provider
 from tests.factories import CloudFactory
@@ -118,3 +119,13 @@ def test_credentials_are_the_secret_options():
         EC2Provider.validate_credentials(["not", "an", "object"])
 
     assert error.value.errors == {"credentials": "must be a JSON object"}
+
+
+def test_docs_providers_md_shows_what_the_plugins_declare():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "providers.md").read_text()
+    block = text.split("<!-- plugins:start -->\n")[1].split("<!-- plugins:end -->")[0]
+
+    assert block == docs.markdown(registry.plugins()), "run manage.py pcm_plugins --markdown"
+    for key in ("ec2", "openstack", "libvirt", "gce", "azure_arm"):
+        assert f"### `{key}`" in block
+    assert block.count("not yet tested against a live cloud") == 2  # gce, azure_arm

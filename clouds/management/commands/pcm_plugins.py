@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management import BaseCommand
 
-from providers import registry
+from providers import docs, registry
 
 
 class Command(BaseCommand):
@@ -14,9 +14,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reload", action="store_true", help="Read the plugin list again first."
         )
+        parser.add_argument(
+            "--markdown", action="store_true", help="The reference of docs/providers.md."
+        )
 
-    def handle(self, *args, reload=False, **options):
+    def handle(self, *args, reload=False, markdown=False, **options):
         plugins = registry.reload() if reload else registry.plugins()
+        if markdown:
+            self.stdout.write(docs.markdown(plugins), ending="")
+            return
         for key, plugin in sorted(plugins.items()):
             public = ", ".join(o.name for o in plugin.public_options()) or "-"
             secret = ", ".join(o.name for o in plugin.secret_options()) or "-"
