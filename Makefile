@@ -17,7 +17,7 @@ $(BIN)/python:
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-libvirt.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	if pkg-config --exists libvirt 2>/dev/null; then \
+	@if pkg-config --exists libvirt 2>/dev/null; then \
 		$(BIN)/python -m pip install --quiet -r requirements-libvirt.txt; \
 	else \
 		echo "NOTE: libvirt development files not found: the libvirt plugin and its tests are unavailable"; \
