@@ -6,7 +6,14 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from clouds.forms import CloudForm, DatalistInput, ImageMappingForm, RoleForm, SizeMappingForm
+from clouds.forms import (
+    CloudForm,
+    DatalistInput,
+    ImageMappingForm,
+    InventoryBackendForm,
+    RoleForm,
+    SizeMappingForm,
+)
 from clouds.models import (
     AbstractImage,
     AbstractSize,
@@ -14,6 +21,7 @@ from clouds.models import (
     Cloud,
     Environment,
     ImageMapping,
+    InventoryBackend,
     Role,
     SizeMapping,
 )
@@ -93,6 +101,7 @@ class CloudAdmin(admin.ModelAdmin):
         ("Largest instance", {"fields": ["max_vcpus", "max_ram_mb", "max_disk_gb"]}),
         ("Quotas", {"fields": ["quota_instances", "quota_vcpus", "quota_ram_mb"]}),
         ("Defaults", {"fields": ["default_environment", "default_size", "default_image"]}),
+        ("Placement", {"fields": ["inventory", "placement_group"]}),
         (
             "Reachability (Test connection, and every 5 minutes)",
             {
@@ -231,3 +240,17 @@ class RoleAdmin(admin.ModelAdmin):
     list_filter = ["spread_over_hosts", "allowed_sizes", "allowed_images"]
     search_fields = ["name", "description"]
     filter_horizontal = ["allowed_sizes", "allowed_images"]
+
+
+@admin.register(InventoryBackend)
+class InventoryBackendAdmin(admin.ModelAdmin):
+    form = InventoryBackendForm
+    list_display = ["name", "plugin", "description"]
+    list_filter = ["plugin"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["credentials_stored"]
+    fields = ["name", "description", "plugin", "options", "credentials", "credentials_stored"]
+
+    @admin.display(description="credentials stored", boolean=True)
+    def credentials_stored(self, backend: InventoryBackend) -> bool:
+        return bool(backend.credentials_encrypted)

@@ -9,10 +9,11 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from clouds import crypto
-from clouds.models import Cloud, ImageMapping, Role, SizeMapping
+from clouds.models import Cloud, ImageMapping, InventoryBackend, Role, SizeMapping
 from clouds.services import MappingCheck
 from providers import registry
 from providers.base import ConfigError, ProviderError
+from providers.inventory.registry import inventories
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -45,8 +46,10 @@ def _plugin_help() -> str:
     return " | ".join(lines)
 
 
-class CloudForm(forms.ModelForm):
-    provider = forms.ChoiceField(choices=registry.choices)
+class CredentialsForm(forms.ModelForm):
+    """A form for a model with a plugin and write-only, encrypted credentials."""
+
+    plugin_field = "provider"
     credentials = forms.CharField(
         required=False,
         widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
@@ -54,36 +57,19 @@ class CloudForm(forms.ModelForm):
         "encrypted and never shown again: leave blank to keep the stored credentials.",
     )
 
-    class Meta:
-        model = Cloud
-        fields = [
-            "name",
-            "description",
-            "provider",
-            "enabled",
-            "options",
-            "max_vcpus",
-            "max_ram_mb",
-            "max_disk_gb",
-            "quota_instances",
-            "quota_vcpus",
-            "quota_ram_mb",
-            "default_environment",
-            "default_size",
-            "default_image",
-        ]
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["options"].help_text = "A JSON object. " + _plugin_help()
         self.new_credentials: dict | None = None
+
+    def plugin_class(self, key: str):
+        raise NotImplementedError
 
     def clean(self):
         cleaned = super().clean()
         try:
-            plugin = registry.get(cleaned.get("provider", ""))
+            plugin = self.plugin_class(cleaned.get(self.plugin_field, ""))
         except registry.UnknownProvider:
-            return cleaned  # the provider field already carries the error
+            return cleaned  # the plugin field already carries the error
         raw = (cleaned.get("credentials") or "").strip()
         try:
             if raw:
@@ -109,6 +95,61 @@ class CloudForm(forms.ModelForm):
         if self.new_credentials is not None:
             self.instance.credentials = self.new_credentials
         return super().save(commit)
+
+
+class CloudForm(CredentialsForm):
+    provider = forms.ChoiceField(choices=registry.choices)
+
+    class Meta:
+        model = Cloud
+        fields = [
+            "name",
+            "description",
+            "provider",
+            "enabled",
+            "options",
+            "max_vcpus",
+            "max_ram_mb",
+            "max_disk_gb",
+            "quota_instances",
+            "quota_vcpus",
+            "quota_ram_mb",
+            "default_environment",
+            "default_size",
+            "default_image",
+            "inventory",
+            "placement_group",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["options"].help_text = "A JSON object. " + _plugin_help()
+
+    def plugin_class(self, key: str):
+        return registry.get(key)
+
+
+class InventoryBackendForm(CredentialsForm):
+    plugin_field = "plugin"
+    plugin = forms.ChoiceField(choices=inventories.choices)
+
+    class Meta:
+        model = InventoryBackend
+        fields = ["name", "description", "plugin", "options"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["options"].help_text = (
+            'A JSON object. builtin: {"template": "{environment}-{role}-{seq:03}"}; '
+            'http: {"base_url": "https://...", "timeout": 10}, credentials {"token": "..."}'
+        )
+        self.fields["credentials"].help_text = (
+            'http: {"token": "..."}. Stored encrypted and never shown again: leave blank to '
+            "keep the stored credentials."
+        )
+
+    def plugin_class(self, key: str):
+        return inventories.get(key)
 
 
 class MappingForm(forms.ModelForm):

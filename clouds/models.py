@@ -13,6 +13,7 @@ from django.db import models
 from clouds import crypto
 from providers import registry
 from providers.base import ConfigError
+from providers.inventory.registry import inventories
 
 # Names appear in URLs (/clouds/SNV-LAB-1) and in Inventory names (dev-web-001).
 name_validator = RegexValidator(
@@ -75,6 +76,45 @@ class AbstractImage(models.Model):
         return self.name
 
 
+class InventoryBackend(models.Model):
+    """Where instance names come from and where systems are recorded: an Inventory plugin
+    (providers/inventory/) with its options and encrypted credentials. A cloud without one
+    uses the built-in Inventory with its default template."""
+
+    name = _name_field()
+    plugin = models.CharField(max_length=64, help_text="Inventory plugin key: builtin or http")
+    options = models.JSONField(default=dict, blank=True)
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        if not self.credentials_encrypted:
+            return {}
+        return crypto.decrypt(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict[str, Any]) -> None:
+        self.credentials_encrypted = crypto.encrypt(value) if value else ""
+
+    def clean(self) -> None:
+        try:
+            plugin = inventories.get(self.plugin)
+        except registry.UnknownProvider as exc:
+            raise ValidationError({"plugin": str(exc)}) from None
+        try:
+            self.options = plugin.validate_options(self.options)
+        except ConfigError as exc:
+            messages = [f"{name}: {message}" for name, message in exc.errors.items()]
+            raise ValidationError({"options": messages}) from None
+
+
 class Cloud(models.Model):
     """One cloud PCM manages: a provider plugin, its options and encrypted credentials,
     limits, quotas and defaults."""
@@ -107,6 +147,18 @@ class Cloud(models.Model):
     )
     default_image = models.ForeignKey(
         AbstractImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    inventory = models.ForeignKey(
+        InventoryBackend,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Blank: the built-in Inventory, names like dev-web-001",
+    )
+    placement_group = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="EC2: the spread placement group for roles that spread over hosts",
     )
 
     # Written by the reachability check, never by hand.

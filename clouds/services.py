@@ -13,6 +13,9 @@ from clouds.models import CatalogueItem, Cloud
 from pcm.errors import NotFound
 from providers import registry
 from providers.base import Provider, ProviderError
+from providers.inventory.base import Inventory, InventoryError
+from providers.inventory.builtin import BuiltinInventory
+from providers.inventory.registry import inventories
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,19 @@ def provider_for(cloud: Cloud) -> Provider:
     except (registry.UnknownProvider, crypto.DecryptionError) as exc:
         raise ProviderError(f"Cloud {cloud.name}: {exc}", transient=False) from None
     return plugin(cloud.options, credentials)
+
+
+def inventory_for(cloud: Cloud) -> Inventory:
+    """The cloud's Inventory backend (the built-in one when none is chosen)."""
+    backend = cloud.inventory
+    if backend is None:
+        return BuiltinInventory({}, {})
+    try:
+        plugin = inventories.get(backend.plugin)
+        credentials = backend.credentials
+    except (registry.UnknownProvider, crypto.DecryptionError) as exc:
+        raise InventoryError(f"Inventory {backend.name}: {exc}", transient=False) from None
+    return plugin(backend.options, credentials)
 
 
 @dataclass(frozen=True)

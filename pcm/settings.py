@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_q",
     "providers",
+    "providers.inventory",
     "clouds",
     "instances",
 ]

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
@@ -23,7 +22,10 @@ from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.base import NodeDriver, NodeImage, NodeSize
 
+from providers.options import ConfigError, Configurable, Option
 from providers.status import Status
+
+__all__ = ["ConfigError", "Option"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +82,6 @@ class NotFoundAtProvider(ProviderError):
         super().__init__(message, transient=False, provider_detail=provider_detail)
 
 
-class ConfigError(ValueError):
-    """A cloud's options or credentials do not fit its plugin: {option name: message}."""
-
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
-
-
 class ExtraError(ValueError):
     """A request's `extra` has keys the provider's create call does not take."""
 
@@ -100,70 +94,11 @@ class ExtraError(ValueError):
         )
 
 
-@dataclass(frozen=True)
-class Option:
-    """One setting a plugin takes. Secret options are the cloud's encrypted credentials."""
-
-    name: str
-    help: str = ""
-    required: bool = False
-    secret: bool = False
-    kind: str = "str"  # "str", "int", "bool" or "url"
-    choices: tuple[str, ...] = ()
-    default: Any = None
-
-    def clean(self, value: Any) -> Any:
-        """The value converted to its kind, or ValueError with a message for the admin."""
-        if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("must be a whole number")
-            if value <= 0:
-                raise ValueError("must be positive")
-        elif self.kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError("must be true or false")
-        else:
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError("must be a non-empty string")
-            value = value.strip()
-            if self.kind == "url":
-                parts = urlsplit(value)
-                if parts.scheme not in ("http", "https") or not parts.hostname:
-                    raise ValueError("must be an http:// or https:// URL with a host")
-        if self.choices and value not in self.choices:
-            raise ValueError(f"must be one of {', '.join(self.choices)}")
-        return value
-
-
 TIMEOUT_OPTION = Option(
     "timeout",
     f"Seconds before a provider call is abandoned (default {DEFAULT_TIMEOUT})",
     kind="int",
 )
-
-
-def _clean(options: tuple[Option, ...], given: Any, what: str) -> dict[str, Any]:
-    if not isinstance(given, dict):
-        raise ConfigError({what: "must be a JSON object"})
-    accepted = {option.name: option for option in options}
-    errors: dict[str, str] = {}
-    cleaned: dict[str, Any] = {}
-    for name in given:
-        if name not in accepted:
-            listing = ", ".join(sorted(accepted)) or "none"
-            errors[name] = f"unknown {what[:-1]}; accepted: {listing}"
-    for name, option in accepted.items():
-        if given.get(name) in (None, ""):
-            if option.required:
-                errors[name] = f"required ({option.help})" if option.help else "required"
-            continue
-        try:
-            cleaned[name] = option.clean(given[name])
-        except ValueError as exc:
-            errors[name] = str(exc)
-    if errors:
-        raise ConfigError(errors)
-    return cleaned
 
 
 @dataclass(frozen=True)
@@ -210,7 +145,7 @@ class CreateOptions:
     different_host: tuple[str, ...] = ()  # provider ids to keep away from (anti-affinity)
 
 
-class Provider:
+class Provider(Configurable):
     """Base of every compute plugin: one cloud's connection, built from plain data.
 
     Subclasses declare `key` (stored on the cloud), `label`, `options` (secret ones are the
@@ -241,24 +176,6 @@ class Provider:
         return f"<{type(self).__name__} {self.settings!r}>"
 
     # -- declarations -------------------------------------------------------------------
-
-    @classmethod
-    def public_options(cls) -> tuple[Option, ...]:
-        return tuple(option for option in cls.options if not option.secret)
-
-    @classmethod
-    def secret_options(cls) -> tuple[Option, ...]:
-        return tuple(option for option in cls.options if option.secret)
-
-    @classmethod
-    def validate_options(cls, options: Any) -> dict[str, Any]:
-        """The cloud's (non-secret) options, cleaned; ConfigError lists what is wrong."""
-        return _clean(cls.public_options(), options, "options")
-
-    @classmethod
-    def validate_credentials(cls, credentials: Any) -> dict[str, Any]:
-        """The cloud's credentials (the secret options), cleaned; ConfigError if wrong."""
-        return _clean(cls.secret_options(), credentials, "credentials")
 
     @classmethod
     def driver_class(cls) -> type[NodeDriver]:

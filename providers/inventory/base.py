@@ -1,0 +1,67 @@
+"""The interface of an Inventory backend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from providers.options import Configurable
+
+
+class InventoryError(Exception):
+    """The Inventory failed; `transient`: the same call may succeed later."""
+
+    def __init__(self, message: str, *, transient: bool):
+        self.message = message
+        self.transient = transient
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class SystemRecord:
+    """What PCM tells the Inventory about a system once its instance exists."""
+
+    cloud: str
+    name: str
+    pcm_id: str
+    role: str = ""
+    environment: str = ""
+    size: str = ""
+    image: str = ""
+    provider_id: str = ""
+    status: str = ""
+    ips: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ips": list(self.ips)}
+
+
+class Inventory(Configurable):
+    """Base of every Inventory backend, built from plain data like a compute plugin."""
+
+    key: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+
+    def __init__(self, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
+        self.settings = dict(settings)
+        self.credentials = dict(credentials)
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"<{type(self).__name__} {self.settings!r}>"
+
+    def reserve(self, *, cloud: str, role: str, environment: str, pcm_id: str) -> str:
+        """A new name for an instance, held for it until registered or released."""
+        raise NotImplementedError
+
+    def release(self, *, cloud: str, name: str) -> None:
+        """Give back a reserved name whose instance was never created (idempotent)."""
+        raise NotImplementedError
+
+    def register(self, record: SystemRecord) -> None:
+        """Record (or update) the system once its instance exists (idempotent)."""
+        raise NotImplementedError
+
+    def unregister(self, *, cloud: str, name: str) -> None:
+        """Remove the system after its instance is deleted (idempotent)."""
+        raise NotImplementedError
