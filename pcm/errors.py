@@ -12,6 +12,9 @@ from typing import Any
 class PCMError(Exception):
     status_code = 500
     default_message = "Internal server error"
+    # Whether `details` belong in every answer (part of the contract, e.g. quota usage)
+    # rather than only in answers to ?details=true.
+    public_details = False
 
     def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
         self.message = message or self.default_message
@@ -36,6 +39,13 @@ class Conflict(PCMError):
     default_message = "Conflict with the current state"
 
 
+class Unprocessable(PCMError):
+    """A repeated Idempotency-Key with a different body."""
+
+    status_code = 422
+    default_message = "Unprocessable request"
+
+
 class RequestTooLarge(PCMError):
     status_code = 413
     default_message = "Request body too large"
@@ -53,3 +63,4 @@ class LimitExceeded(PCMError):
 
     status_code = 507
     default_message = "Request exceeds the cloud's limits"
+    public_details = True

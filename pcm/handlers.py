@@ -80,6 +80,8 @@ def _wants_details(request) -> bool:
 def error_payload(request, exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]:
     status, message, details, headers = _describe(request, exc)
     body: dict[str, Any] = {"error": str(status), "message": message}
+    if getattr(exc, "public_details", False) and details:
+        body["details"] = details
     if _wants_details(request):
         details["request_id"] = getattr(request, "id", None)
         user = getattr(request, "user", None)

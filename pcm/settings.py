@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "django_filters",
     "django_q",
     "providers",
     "providers.inventory",
@@ -207,6 +208,14 @@ Q_CLUSTER = {
 }
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("PCM_TASK_TIMEOUT must be below PCM_TASK_RETRY")
+
+# The instance lifecycle (instances/provisioning.py).
+PCM_MAX_ATTEMPTS = envint("PCM_MAX_ATTEMPTS", 3)  # creates tried before an instance is error
+PCM_BUILD_TIMEOUT = envint("PCM_BUILD_TIMEOUT", 900)  # seconds building before error
+PCM_WATCH_SECONDS = envint("PCM_WATCH_SECONDS", 5)  # first look again after an action
+PCM_PENDING_DEADLINE = envint("PCM_PENDING_DEADLINE", 120)  # a lost task is re-enqueued after
+PCM_LEASE_SECONDS = envint("PCM_LEASE_SECONDS", Q_CLUSTER["timeout"])  # a worker's hold on a row
+PCM_DOWN_FOR_SECONDS = envint("PCM_DOWN_FOR_SECONDS", 600)  # a failed check refuses creates for
 
 LOGGING = {
     "version": 1,

@@ -143,6 +143,7 @@ class CreateOptions:
     pcm_id: str  # tagged on the node, so that a re-run of the task finds it (no duplicate)
     extra: Mapping[str, Any] = field(default_factory=dict)  # the request's extra for this type
     different_host: tuple[str, ...] = ()  # provider ids to keep away from (anti-affinity)
+    placement_group: str = ""  # a spread placement group, where the cloud has one (EC2)
 
 
 class Provider(Configurable):

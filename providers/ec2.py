@@ -174,6 +174,8 @@ class EC2Provider(Provider):
         kwargs = super().create_kwargs(options)
         kwargs["ex_metadata"] = {**(kwargs.get("ex_metadata") or {}), TAG: options.pcm_id}
         kwargs["ex_clienttoken"] = options.pcm_id
+        if options.placement_group:
+            kwargs.setdefault("ex_placement_group", options.placement_group)
         return kwargs
 
     def list_images(self) -> list[Image]:

@@ -157,15 +157,16 @@ def test_503_from_a_pcm_error(anonymous):
     assert body["message"] == "Cloud SNV-LAB-1 is disabled"
 
 
-def test_507_with_details_on_request(anonymous):
+def test_507_always_carries_its_usage_and_limit_details(anonymous):
     plain = assert_error(anonymous.get("/pcm_api/v2/test/fail/limits"), 507)
     detailed = assert_error(anonymous.get("/pcm_api/v2/test/fail/limits?details=1"), 507)
 
     assert plain["message"] == (
         "Requested instance of size c1.large exceeds limits for cloud AWSLAB-1"
     )
-    assert "details" not in plain
+    assert plain["details"] == {"limit": {"vcpus": 8}, "requested": {"vcpus": 16}}
     assert detailed["details"]["limit"] == {"vcpus": 8}
+    assert "request_id" in detailed["details"]
 
 
 def test_a_client_request_id_is_kept_and_a_forged_one_replaced(api):

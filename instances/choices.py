@@ -1,0 +1,21 @@
+"""Choices of the instances app."""
+
+from django.db import models
+
+from providers.status import Status
+
+InstanceStatus = models.TextChoices("InstanceStatus", [(s.name, s.value) for s in Status])
+
+# Statuses from which nothing will change without a client's action.
+STABLE = frozenset({Status.RUNNING, Status.STOPPED, Status.ERROR, Status.DELETED})
+# Statuses whose instance no longer counts against the cloud's quotas.
+FREED = frozenset({Status.DELETED})
+
+# What a client may PUT as `status`, and the action each one causes.
+ACTIONS = {"reboot": "reboot", "stopped": "stop", "running": "start"}
+
+
+class Outcome(models.TextChoices):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

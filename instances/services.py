@@ -1,0 +1,424 @@
+"""What a client's request does to instances: validate, reserve, record, enqueue.
+
+Views call these; they raise PCM's errors and never build responses. The provider work
+itself runs later, in django-q2 tasks (instances/provisioning.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from clouds.models import AbstractImage, AbstractSize, Cloud, Environment, Role
+from clouds.services import inventory_for, provider_for
+from instances import queue
+from instances.choices import ACTIONS
+from instances.models import IdempotencyRecord, Instance, InstanceEvent
+from pcm.errors import BadRequest, Conflict, LimitExceeded, NotFound, Unavailable, Unprocessable
+from providers.base import ExtraError, ProviderError, Unsupported
+from providers.inventory.base import InventoryError
+from providers.status import Status
+
+logger = logging.getLogger(__name__)
+
+CREATE_FIELDS = ("size", "image", "environment", "role", "extra")
+
+
+def _names(queryset) -> str:
+    return ", ".join(sorted(queryset.values_list("name", flat=True))) or "none"
+
+
+def instance_get(*, cloud: Cloud, key: str) -> Instance:
+    """An instance of the cloud by PCM id or by name (a live one before deleted ones)."""
+    instances = Instance.objects.filter(cloud=cloud).select_related(
+        "cloud", "role", "environment", "size", "image", "created_by"
+    )
+    try:
+        return instances.get(pk=uuid.UUID(key))
+    except (ValueError, Instance.DoesNotExist):
+        pass
+    found = instances.filter(name=key).order_by("-created_at")
+    instance = found.live().first() or found.first()
+    if instance is None:
+        raise NotFound(f"Instance {key} does not exist in cloud {cloud.name}")
+    return instance
+
+
+# -- create ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatePlan:
+    """A create request resolved against the configuration."""
+
+    role: Role | None
+    environment: Environment
+    size: AbstractSize
+    image: AbstractImage
+    provider_size_id: str
+    provider_image_id: str
+    extra: dict[str, Any]
+
+
+def _resolve(cloud, model, noun, given, default, mappings, role_allowed):
+    """One abstract size or image: known, mapped in this cloud, allowed by the role."""
+    if given is None:
+        if default is None:
+            accepted = _names(model.objects.filter(mappings__cloud=cloud))
+            raise BadRequest(
+                f"{noun} is required: cloud {cloud.name} and the role have no default "
+                f"{noun}; accepted: {accepted}"
+            )
+        thing = default
+    else:
+        thing = model.objects.filter(name=given).first()
+        if thing is None:
+            accepted = _names(model.objects.filter(mappings__cloud=cloud))
+            raise BadRequest(f"{noun.capitalize()} {given} does not exist; accepted: {accepted}")
+    mapping = mappings.filter(**{noun: thing}).first()
+    if mapping is None:
+        accepted = _names(model.objects.filter(mappings__cloud=cloud))
+        raise BadRequest(
+            f"{noun.capitalize()} {thing.name} is not offered by cloud {cloud.name}; "
+            f"accepted: {accepted}"
+        )
+    if (
+        role_allowed is not None
+        and role_allowed.exists()
+        and not role_allowed.filter(pk=thing.pk).exists()
+    ):
+        raise BadRequest(
+            f"Role {role_allowed.instance.name} does not allow {noun} {thing.name}; "
+            f"allowed: {_names(role_allowed)}"
+        )
+    return thing, mapping
+
+
+def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
+    """Everything a create needs, checked; BadRequest says what is wrong and what is not."""
+    if "subnet" in data:
+        raise BadRequest("subnet is reserved for a later version of the API; leave it out")
+    unknown = sorted(set(data) - set(CREATE_FIELDS))
+    if unknown:
+        raise BadRequest(
+            f"Unknown field(s) {', '.join(unknown)}; accepted: {', '.join(CREATE_FIELDS)}"
+        )
+    role = None
+    if data.get("role") is not None:
+        role = Role.objects.filter(name=data["role"]).first()
+        if role is None:
+            raise BadRequest(
+                f"Role {data['role']} does not exist; accepted: {_names(Role.objects)}"
+            )
+    if data.get("environment") is not None:
+        environment = Environment.objects.filter(name=data["environment"]).first()
+        if environment is None:
+            raise BadRequest(
+                f"Environment {data['environment']} does not exist; "
+                f"accepted: {_names(Environment.objects)}"
+            )
+    else:
+        environment = cloud.default_environment
+        if environment is None:
+            raise BadRequest(
+                f"environment is required: cloud {cloud.name} has no default environment; "
+                f"accepted: {_names(Environment.objects)}"
+            )
+    size, size_mapping = _resolve(
+        cloud,
+        AbstractSize,
+        "size",
+        data.get("size"),
+        (role and role.default_size) or cloud.default_size,
+        cloud.size_mappings,
+        role.allowed_sizes if role else None,
+    )
+    image, image_mapping = _resolve(
+        cloud,
+        AbstractImage,
+        "image",
+        data.get("image"),
+        (role and role.default_image) or cloud.default_image,
+        cloud.image_mappings,
+        role.allowed_images if role else None,
+    )
+    return CreatePlan(
+        role=role,
+        environment=environment,
+        size=size,
+        image=image,
+        provider_size_id=size_mapping.provider_size_id,
+        provider_image_id=image_mapping.provider_image_id,
+        extra=_extra_for(cloud, data.get("extra")),
+    )
+
+
+def _extra_for(cloud: Cloud, extra: Any) -> dict[str, Any]:
+    """The member of `extra` for this cloud's provider type, checked against its driver."""
+    if extra is None:
+        return {}
+    if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+        raise BadRequest(
+            'extra must be an object keyed by provider type, e.g. {"openstack": {"keyname": "k"}}'
+        )
+    member = extra.get(cloud.provider, {})
+    try:
+        cloud.plugin.extra_kwargs(member)
+    except ExtraError as exc:
+        raise BadRequest(f"extra.{cloud.provider}: {exc}") from None
+    return member
+
+
+def check_limits(cloud: Cloud, size: AbstractSize) -> None:
+    """507 when the size is above the cloud's largest instance."""
+    if not cloud.size_within_limits(size):
+        raise LimitExceeded(
+            f"Requested instance of size {size.name} exceeds limits for cloud {cloud.name}",
+            details={
+                "requested": {"vcpus": size.vcpus, "ram_mb": size.ram_mb, "disk_gb": size.disk_gb},
+                "limits": cloud.limits,
+            },
+        )
+
+
+def cloud_usage(cloud: Cloud) -> dict[str, int]:
+    usage = (
+        Instance.objects.filter(cloud=cloud)
+        .live()
+        .aggregate(instances=Count("pk"), vcpus=Sum("size__vcpus"), ram_mb=Sum("size__ram_mb"))
+    )
+    return {key: value or 0 for key, value in usage.items()}
+
+
+def check_quotas(cloud: Cloud, size: AbstractSize) -> None:
+    """507 when one more instance of this size would exceed a quota of the cloud."""
+    usage = cloud_usage(cloud)
+    wanted = {"instances": 1, "vcpus": size.vcpus, "ram_mb": size.ram_mb}
+    for quota, limit in cloud.quotas.items():
+        if limit is not None and usage[quota] + wanted[quota] > limit:
+            raise LimitExceeded(
+                f"Creating a {size.name} instance would exceed the {quota} quota of cloud "
+                f"{cloud.name}: {usage[quota]} of {limit} in use, {wanted[quota]} requested",
+                details={"quota": quota, "usage": usage, "limit": limit, "requested": wanted},
+            )
+
+
+def _refuse_unusable(cloud: Cloud) -> None:
+    if not cloud.enabled:
+        raise Unavailable(f"Cloud {cloud.name} is disabled")
+    recent = timezone.now() - timedelta(seconds=settings.PCM_DOWN_FOR_SECONDS)
+    if cloud.last_check_ok is False and cloud.last_check_at and cloud.last_check_at > recent:
+        raise Unavailable(
+            f"Cloud {cloud.name} cannot be reached (last check: {cloud.last_check_error})"
+        )
+
+
+def instance_create(
+    *,
+    cloud: Cloud,
+    user,
+    data: dict[str, Any],
+    request_id: str = "",
+    on_created: Callable[[Instance], None] | None = None,
+) -> Instance:
+    """Check, reserve a name, record the instance and enqueue its provisioning.
+
+    `on_created` runs inside the transaction that inserts the instance (the idempotency
+    record is written there, so that both exist or neither).
+    """
+    _refuse_unusable(cloud)
+    plan = plan_create(cloud=cloud, data=data)
+    check_limits(cloud, plan.size)
+    pcm_id = uuid.uuid4()
+    inventory = inventory_for(cloud)
+    try:
+        # Before any lock: an HTTP Inventory may take its time.
+        name = inventory.reserve(
+            cloud=cloud.name,
+            role=plan.role.name if plan.role else "",
+            environment=plan.environment.name,
+            pcm_id=str(pcm_id),
+        )
+    except InventoryError as exc:
+        raise Unavailable(f"The Inventory cannot name the instance: {exc.message}") from None
+    try:
+        with transaction.atomic():
+            # The cloud's row lock serializes concurrent quota checks.
+            locked = Cloud.objects.select_for_update().get(pk=cloud.pk)
+            check_quotas(locked, plan.size)
+            instance = Instance.objects.create(
+                id=pcm_id,
+                cloud=cloud,
+                name=name,
+                role=plan.role,
+                environment=plan.environment,
+                size=plan.size,
+                image=plan.image,
+                provider_size_id=plan.provider_size_id,
+                provider_image_id=plan.provider_image_id,
+                extra=plan.extra,
+                created_by=user if getattr(user, "pk", None) else None,
+            )
+            InstanceEvent.objects.create(
+                instance=instance, actor=_actor(user), action="create", request_id=request_id
+            )
+            if on_created:
+                on_created(instance)
+            queue.on_commit("provision", instance.pk, request_id)
+    except BaseException as exc:
+        _release(inventory, cloud, name)
+        if isinstance(exc, IntegrityError):
+            raise Conflict(f"The Inventory named the instance {name}, a name in use") from None
+        raise
+    return instance
+
+
+def _release(inventory, cloud: Cloud, name: str) -> None:
+    try:
+        inventory.release(cloud=cloud.name, name=name)
+    except InventoryError as exc:
+        logger.warning("Could not release name %s of %s: %s", name, cloud.name, exc.message)
+
+
+def _actor(user) -> str:
+    return getattr(user, "username", "") or "anonymous"
+
+
+# -- idempotency -------------------------------------------------------------------------
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+IN_FLIGHT_STALE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: dict[str, Any]
+
+
+def body_hash(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_claim(*, user, key: str, data: Any) -> IdempotencyRecord | Replay:
+    """The record to complete for a new key, or the stored answer for a repeated one."""
+    digest = body_hash(data)
+    now = timezone.now()
+    IdempotencyRecord.objects.filter(
+        user=user, key=key, created_at__lt=now - IDEMPOTENCY_WINDOW
+    ).delete()
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(user=user, key=key, body_hash=digest)
+    except IntegrityError:
+        pass
+    record = IdempotencyRecord.objects.get(user=user, key=key)
+    if record.body_hash != digest:
+        raise Unprocessable(
+            f"Idempotency-Key {key} was used with a different request body; use a new key"
+        )
+    if record.response_status is not None:
+        return Replay(status=record.response_status, body=record.response_body)
+    if record.created_at > now - IN_FLIGHT_STALE:
+        raise Conflict(f"A request with Idempotency-Key {key} is still being handled")
+    # The first request died without an answer: this one takes over.
+    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=now)
+    return record
+
+
+def idempotency_abandon(record: IdempotencyRecord) -> None:
+    """The request failed: the key may be used again."""
+    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+
+
+# -- actions -----------------------------------------------------------------------------
+
+# action -> (statuses it may start from, status while it runs, what to say otherwise)
+TRANSITIONS = {
+    "reboot": ({Status.RUNNING}, Status.REBOOTING, "only a running instance can be rebooted"),
+    "stop": ({Status.RUNNING}, Status.STOPPING, "only a running instance can be stopped"),
+    "start": ({Status.STOPPED}, Status.STARTING, "only a stopped instance can be started"),
+}
+
+
+def instance_act(*, instance: Instance, status: str, user, request_id: str = "") -> Instance:
+    """PUT status: reboot, stopped or running."""
+    if status not in ACTIONS:
+        raise BadRequest(f"status {status!r} cannot be set; allowed: {', '.join(ACTIONS)}")
+    action = ACTIONS[status]
+    if action not in instance.cloud.capabilities:
+        raise Conflict(f"{action.capitalize()} is not supported by cloud {instance.cloud.name}")
+    allowed, running, why = TRANSITIONS[action]
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if locked.status not in allowed:
+            raise Conflict(f"Instance {locked.name} is {locked.status}: {why}")
+        locked.set_status(running)
+        locked.last_error = ""
+        locked.save(update_fields=["status", "status_since", "last_error", "updated_at"])
+        InstanceEvent.objects.create(
+            instance=locked, actor=_actor(user), action=action, request_id=request_id
+        )
+        queue.on_commit("act", locked.pk, request_id, action)
+    return locked
+
+
+def instance_delete(*, instance: Instance, user, request_id: str = "") -> Instance:
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if locked.status in (Status.DELETED, Status.DELETING):
+            raise Conflict(f"Instance {locked.name} is {locked.status} already")
+        locked.set_status(Status.DELETING)
+        locked.save(update_fields=["status", "status_since", "updated_at"])
+        InstanceEvent.objects.create(
+            instance=locked, actor=_actor(user), action="delete", request_id=request_id
+        )
+        queue.on_commit("delete", locked.pk, request_id)
+    return locked
+
+
+# -- live reads --------------------------------------------------------------------------
+
+
+def _provider_unavailable(cloud: Cloud, exc: ProviderError) -> Unavailable:
+    return Unavailable(
+        f"Cloud {cloud.name} could not answer: {exc.message}",
+        details={"provider": exc.provider_detail},
+    )
+
+
+def instance_refresh(*, instance: Instance) -> Instance:
+    """The instance as the provider reports it now (?refresh=true), within its timeout."""
+    if not instance.provider_id:
+        return instance
+    try:
+        node = provider_for(instance.cloud).get(instance.provider_id)
+    except ProviderError as exc:
+        raise _provider_unavailable(instance.cloud, exc) from None
+    from instances.provisioning import apply_node  # the worker side's one way to record
+
+    return apply_node(instance.pk, node)
+
+
+def instance_console(*, instance: Instance) -> str:
+    if "console_log" not in instance.cloud.capabilities:
+        raise Conflict(f"Console log is not supported by cloud {instance.cloud.name}")
+    if not instance.provider_id or instance.status in (Status.DELETED, Status.PENDING):
+        raise Conflict(f"Instance {instance.name} is {instance.status}: it has no console")
+    try:
+        return provider_for(instance.cloud).console_log(instance.provider_id)
+    except Unsupported as exc:
+        raise Conflict(f"{exc.message} ({instance.cloud.name})") from None
+    except ProviderError as exc:
+        raise _provider_unavailable(instance.cloud, exc) from None

@@ -1,0 +1,196 @@
+"""The instance API: /pcm_api/v2/clouds/{cloud}/instances and /pcm_api/v2/instances."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from clouds.services import cloud_get
+from instances import services
+from instances.filters import InstanceFilter
+from instances.models import Instance
+from instances.serializers import (
+    ActionSerializer,
+    CreateSerializer,
+    EventSerializer,
+    InstanceSerializer,
+)
+from pcm.errors import BadRequest
+
+RELATED = ("cloud", "role", "environment", "size", "image", "created_by")
+TRUE = ("1", "true", "yes")
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise BadRequest("The request body must be a JSON object")
+    return request.data
+
+
+class InstanceViewSet(viewsets.GenericViewSet):
+    """Instances of one cloud."""
+
+    serializer_class = InstanceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InstanceFilter
+    lookup_url_kwarg = "instance"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Instance.objects.none()
+        cloud = cloud_get(name=self.kwargs["cloud"])
+        return Instance.objects.filter(cloud=cloud).select_related(*RELATED)
+
+    def get_object(self) -> Instance:
+        return services.instance_get(
+            cloud=cloud_get(name=self.kwargs["cloud"]), key=self.kwargs["instance"]
+        )
+
+    def _location(self, instance: Instance) -> str:
+        return reverse(
+            "instance-detail",
+            kwargs={"cloud": instance.cloud.name, "instance": str(instance.pk)},
+            request=self.request,
+        )
+
+    def _accepted(self, instance: Instance) -> Response:
+        data = InstanceSerializer(instance).data
+        return Response(data, status=202, headers={"Location": self._location(instance)})
+
+    @extend_schema(summary="Instances of the cloud, filtered and paginated")
+    def list(self, request, cloud):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(InstanceSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create an instance",
+        request=CreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Repeating a create with the same key and body within 24 h "
+                "returns the first answer instead of creating again",
+            )
+        ],
+        responses={
+            202: InstanceSerializer,
+            409: OpenApiResponse(description="The same Idempotency-Key is still in use"),
+            422: OpenApiResponse(description="The Idempotency-Key was used with another body"),
+            507: OpenApiResponse(description="Above the cloud's limits or quotas"),
+        },
+    )
+    def create(self, request, cloud):
+        data = _body(request)
+        cloud_obj = cloud_get(name=cloud)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        record = None
+        if key:
+            claimed = services.idempotency_claim(user=request.user, key=key, data=data)
+            if isinstance(claimed, services.Replay):
+                return Response(
+                    claimed.body,
+                    status=claimed.status,
+                    headers={"Location": self._location_of(claimed.body)},
+                )
+            record = claimed
+
+        def remember(instance: Instance) -> None:
+            if record is not None:
+                record.instance = instance
+                record.response_status = 202
+                record.response_body = InstanceSerializer(instance).data
+                record.save()
+
+        try:
+            instance = services.instance_create(
+                cloud=cloud_obj,
+                user=request.user,
+                data=data,
+                request_id=request.id,
+                on_created=remember,
+            )
+        except BaseException:
+            if record is not None:
+                services.idempotency_abandon(record)
+            raise
+        return self._accepted(instance)
+
+    def _location_of(self, body: dict) -> str:
+        return reverse(
+            "instance-detail",
+            kwargs={"cloud": body["cloud"], "instance": body["id"]},
+            request=self.request,
+        )
+
+    @extend_schema(
+        summary="One instance, by PCM id or by name",
+        parameters=[
+            OpenApiParameter("refresh", bool, description="Ask the cloud now (within its timeout)")
+        ],
+    )
+    def retrieve(self, request, cloud, instance):
+        found = self.get_object()
+        if request.query_params.get("refresh", "").lower() in TRUE:
+            found = services.instance_refresh(instance=found)
+        return Response(InstanceSerializer(found).data)
+
+    @extend_schema(summary="Delete the instance", request=None, responses={202: InstanceSerializer})
+    def destroy(self, request, cloud, instance):
+        found = services.instance_delete(
+            instance=self.get_object(), user=request.user, request_id=request.id
+        )
+        return self._accepted(found)
+
+    @extend_schema(
+        summary="Reboot, stop or start: status reboot, stopped or running",
+        request=ActionSerializer,
+        responses={202: InstanceSerializer},
+    )
+    def update(self, request, cloud, instance):
+        data = _body(request)
+        unknown = sorted(set(data) - {"status"})
+        if unknown:
+            raise BadRequest(f"Unknown field(s) {', '.join(unknown)}; accepted: status")
+        status = data.get("status")
+        if not isinstance(status, str):
+            raise BadRequest("status is required: one of reboot, stopped, running")
+        found = services.instance_act(
+            instance=self.get_object(), status=status, user=request.user, request_id=request.id
+        )
+        return self._accepted(found)
+
+    partial_update = extend_schema(
+        summary="Reboot, stop or start (as PUT)",
+        request=ActionSerializer,
+        responses={202: InstanceSerializer},
+    )(update)
+
+    @extend_schema(
+        summary="The instance's console log, as text",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def console_log(self, request, cloud, instance):
+        text = services.instance_console(instance=self.get_object())
+        return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+    @extend_schema(summary="The instance's operations", responses=EventSerializer(many=True))
+    def events(self, request, cloud, instance):
+        found = self.get_object()
+        page = self.paginate_queryset(found.events.all())
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+
+@extend_schema(summary="Instances of every cloud, filtered and paginated")
+class AllInstancesView(generics.ListAPIView):
+    serializer_class = InstanceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InstanceFilter
+    queryset = Instance.objects.select_related(*RELATED)
