@@ -235,6 +235,7 @@ LOGGING = {
     "loggers": {
         # The JSON error handler logs unhandled exceptions itself, with the request id.
         "django.request": {"level": "CRITICAL"},
+        "django-q": {"level": env("PCM_QUEUE_LOG_LEVEL", "WARNING")},
     },
 }
 
