@@ -385,25 +385,20 @@ def reconcile_cloud(cloud: Cloud) -> dict[str, int]:
             continue
         node = by_id.get(instance.provider_id) or by_tag.get(str(instance.pk))
         if node is not None:
-            if (node.status, node.raw_status, node.provider_id) != (
+            changed = (node.status, node.raw_status, node.provider_id) != (
                 instance.status,
                 instance.raw_status,
                 instance.provider_id,
-            ) and instance.status != Status.DELETING:
-                apply_node(instance.pk, node)
+            )
+            if changed and instance.status != Status.DELETING:
+                if apply_node(instance.pk, node).status == Status.DELETED:
+                    _reconciled_away(instance, now)
                 counts["updated"] += 1
             elif instance.status == Status.DELETING and old:
                 queue.enqueue("delete", instance.pk)
         elif instance.provider_id and old:
             apply_node(instance.pk, None)
-            InstanceEvent.objects.create(
-                instance=instance,
-                actor="pcm",
-                action="reconcile",
-                finished_at=now,
-                outcome=Outcome.SUCCEEDED,
-                error="the node is gone at the provider",
-            )
+            _reconciled_away(instance, now)
             counts["deleted"] += 1
         elif instance.status == Status.PENDING and old:
             queue.enqueue("provision", instance.pk)
@@ -445,6 +440,18 @@ def reconcile_cloud(cloud: Cloud) -> dict[str, int]:
     ).delete()
     counts["orphans"] = len(orphans)
     return counts
+
+
+def _reconciled_away(instance: Instance, now) -> None:
+    InstanceEvent.objects.create(
+        instance=instance,
+        actor="pcm",
+        action="reconcile",
+        started_at=now,
+        finished_at=now,
+        outcome=Outcome.SUCCEEDED,
+        error="the node is gone at the provider",
+    )
 
 
 def _is_known(pcm_id: str, known_ids: set) -> bool:
