@@ -11,8 +11,22 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.models import Schedule
+from django_q.brokers.orm import ORM
 from django_q.tasks import async_task
+
+
+class DelayedORM(ORM):
+    """django-q2's ORM broker hands out a queued task once its `lock` time has passed, and
+    enqueues with `lock=now`. Enqueuing with a later `lock` makes a task that waits without
+    a worker and without the scheduler (which looks only every 30 s)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+
+    def enqueue(self, task):
+        visible = timezone.now() + timedelta(seconds=self.seconds)
+        return self.get_connection().create(key=self.list_key, payload=task, lock=visible).pk
 
 
 def enqueue(task: str, instance_id, request_id: str = "", *args) -> None:
@@ -31,12 +45,12 @@ def on_commit(task: str, instance_id, request_id: str = "", *args) -> None:
 
 
 def later(task: str, seconds: float, instance_id, request_id: str = "", *args) -> None:
-    """Run the task in about `seconds` (django-q2's scheduler looks every ~30 s)."""
-    Schedule.objects.create(
-        func=f"instances.tasks.{task}",
-        args=repr((str(instance_id), request_id, *args)),
-        schedule_type=Schedule.ONCE,
-        repeats=-1,
-        next_run=timezone.now() + timedelta(seconds=seconds),
-        name=f"{task} {instance_id} {timezone.now().timestamp()}",
+    """Run the task in about `seconds`."""
+    async_task(
+        f"instances.tasks.{task}",
+        str(instance_id),
+        request_id,
+        *args,
+        task_name=f"{task} {instance_id}",
+        broker=DelayedORM(seconds),
     )

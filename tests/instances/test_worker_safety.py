@@ -119,3 +119,14 @@ def test_a_build_that_never_ends_is_error_after_the_build_timeout(
     instance = Instance.objects.get(pk=body["id"])
     assert instance.status == "error"
     assert "still building" in instance.last_error
+
+
+def test_a_follow_up_waits_in_the_queue_without_a_worker(aws, worker):
+    from django_q.models import OrmQ
+
+    from instances import queue
+
+    queue.later("watch", 30, "00000000-0000-4000-8000-000000000000")
+
+    assert OrmQ.objects.count() == 1
+    assert worker.broker.dequeue() is None  # not yet visible to any worker
