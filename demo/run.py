@@ -2,8 +2,10 @@
 
 Starts the two clouds the demo configuration points to, from .venv-peers: moto (an
 EC2-compatible endpoint) on 127.0.0.1:5000 for AWSLAB-1 and mimic (OpenStack) on
-127.0.0.1:8900 for SNV-LAB-1; then Django's development server on 127.0.0.1:8000.
-Ctrl-C stops everything it started. Both emulators keep their state in memory only.
+127.0.0.1:8900 for SNV-LAB-1; a django-q2 cluster (the workers that call the clouds);
+then Django's development server on 127.0.0.1:8000. Ctrl-C stops everything it started.
+Both emulators keep their state in memory only: after a restart, the reconciler marks
+the demo's old instances deleted.
 """
 
 from __future__ import annotations
@@ -76,6 +78,11 @@ def main() -> int:
         )
         manage = [PYTHON, str(ROOT / "manage.py")]
         subprocess.run([*manage, "pcm_demo", "--map-mimic-images"], env=env, check=True)
+        log = (ROOT / "var" / "qcluster.log").open("wb")
+        started.append(
+            subprocess.Popen([*manage, "qcluster"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
+        print("demo: the django-q2 cluster runs (log: var/qcluster.log)")
         server = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{PORT}"], env=env)
         started.append(server)
         return server.wait()

@@ -202,6 +202,12 @@ def provision(instance_id: str, request_id: str = "") -> None:
             _give_up(instance, exc.message, request_id)
         return
     instance = _record_created(instance_id, node, request_id)
+    if instance.status not in STABLE and instance.status != Status.DELETING:
+        # Many clouds report the node running by the time they are asked again.
+        try:
+            instance = apply_node(instance.pk, provider.get(node.provider_id))
+        except ProviderError as exc:
+            logger.info("Instance %s: first look failed (%s)", instance_id, exc.message)
     _after_step(instance, request_id)
 
 
