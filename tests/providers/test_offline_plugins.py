@@ -97,3 +97,17 @@ def test_every_plugin_declares_what_the_registry_needs():
         assert not {o.name for o in plugin.public_options()} & {
             o.name for o in plugin.secret_options()
         }
+
+
+def test_ec2_spreads_through_the_clouds_placement_group():
+    from providers.ec2 import EC2Provider
+
+    provider = EC2Provider({"region": "us-east-1"}, {})
+    spread = provider.create_kwargs(CreateOptions(pcm_id="p", placement_group="spread-web"))
+    own = provider.create_kwargs(
+        CreateOptions(pcm_id="p", placement_group="spread-web", extra={"placement_group": "mine"})
+    )
+
+    assert spread["ex_placement_group"] == "spread-web"
+    assert own["ex_placement_group"] == "mine"  # the client's own choice stands
+    assert spread["ex_clienttoken"] == "p" and spread["ex_metadata"] == {"pcm_id": "p"}
