@@ -76,25 +76,17 @@ class AbstractImage(models.Model):
         return self.name
 
 
-class InventoryBackend(models.Model):
-    """Where instance names come from and where systems are recorded: an Inventory plugin
-    (providers/inventory/) with its options and encrypted credentials. A cloud without one
-    uses the built-in Inventory with its default template."""
+class EncryptedCredentials(models.Model):
+    """Credentials kept encrypted (clouds/crypto.py) in `credentials_encrypted`."""
 
-    name = _name_field()
-    plugin = models.CharField(max_length=64, help_text="Inventory plugin key: builtin or http")
-    options = models.JSONField(default=dict, blank=True)
     credentials_encrypted = models.TextField(blank=True, editable=False)
-    description = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
+        abstract = True
 
     @property
     def credentials(self) -> dict[str, Any]:
+        """The decrypted credentials; never log or serialize them."""
         if not self.credentials_encrypted:
             return {}
         return crypto.decrypt(self.credentials_encrypted)
@@ -102,6 +94,23 @@ class InventoryBackend(models.Model):
     @credentials.setter
     def credentials(self, value: dict[str, Any]) -> None:
         self.credentials_encrypted = crypto.encrypt(value) if value else ""
+
+
+class InventoryBackend(EncryptedCredentials):
+    """Where instance names come from and where systems are recorded: an Inventory plugin
+    (providers/inventory/) with its options and encrypted credentials. A cloud without one
+    uses the built-in Inventory with its default template."""
+
+    name = _name_field()
+    plugin = models.CharField(max_length=64, help_text="Inventory plugin key: builtin or http")
+    options = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
     def clean(self) -> None:
         try:
@@ -115,7 +124,7 @@ class InventoryBackend(models.Model):
             raise ValidationError({"options": messages}) from None
 
 
-class Cloud(models.Model):
+class Cloud(EncryptedCredentials):
     """One cloud PCM manages: a provider plugin, its options and encrypted credentials,
     limits, quotas and defaults."""
 
@@ -127,7 +136,6 @@ class Cloud(models.Model):
     options = models.JSONField(
         default=dict, blank=True, help_text="The plugin's options (region, endpoint, ...)"
     )
-    credentials_encrypted = models.TextField(blank=True, editable=False)
     enabled = models.BooleanField(
         default=True, help_text="A disabled cloud refuses new work with 503"
     )
@@ -187,17 +195,6 @@ class Cloud(models.Model):
             return sorted(registry.get(self.provider).capabilities)
         except registry.UnknownProvider:
             return []
-
-    @property
-    def credentials(self) -> dict[str, Any]:
-        """The decrypted credentials; never log or serialize them."""
-        if not self.credentials_encrypted:
-            return {}
-        return crypto.decrypt(self.credentials_encrypted)
-
-    @credentials.setter
-    def credentials(self, value: dict[str, Any]) -> None:
-        self.credentials_encrypted = crypto.encrypt(value) if value else ""
 
     @property
     def limits(self) -> dict[str, int | None]:

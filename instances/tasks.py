@@ -1,7 +1,9 @@
-"""django-q2 tasks: each takes an instance id (and the request id that caused it), and
-calls the worker side in instances/provisioning.py. Enqueued by instances/queue.py."""
+"""django-q2 tasks: each takes an instance id (and the id of the request that caused it)
+and calls the worker side in instances/provisioning.py. Enqueued by instances/queue.py."""
 
 from __future__ import annotations
+
+import functools
 
 from django_q.tasks import async_task
 
@@ -10,49 +12,25 @@ from instances import provisioning
 from pcm.middleware import request_id_var
 
 
-def _traced(request_id: str):
-    """Log lines of the task carry the id of the request that enqueued it."""
-    return request_id_var.set(request_id or "-")
+def _traced(step):
+    """The task's log lines carry the id of the request that enqueued it."""
+
+    @functools.wraps(step)
+    def task(instance_id: str, request_id: str = "", *args) -> None:
+        token = request_id_var.set(request_id or "-")
+        try:
+            step(instance_id, request_id, *args)
+        finally:
+            request_id_var.reset(token)
+
+    return task
 
 
-def provision(instance_id: str, request_id: str = "") -> None:
-    token = _traced(request_id)
-    try:
-        provisioning.provision(instance_id, request_id)
-    finally:
-        request_id_var.reset(token)
-
-
-def act(instance_id: str, request_id: str, action: str) -> None:
-    token = _traced(request_id)
-    try:
-        provisioning.act(instance_id, request_id, action)
-    finally:
-        request_id_var.reset(token)
-
-
-def delete(instance_id: str, request_id: str = "") -> None:
-    token = _traced(request_id)
-    try:
-        provisioning.delete(instance_id, request_id)
-    finally:
-        request_id_var.reset(token)
-
-
-def watch(instance_id: str, request_id: str = "") -> None:
-    token = _traced(request_id)
-    try:
-        provisioning.watch(instance_id, request_id)
-    finally:
-        request_id_var.reset(token)
-
-
-def inventory_sync(instance_id: str, request_id: str = "") -> None:
-    token = _traced(request_id)
-    try:
-        provisioning.inventory_sync(instance_id, request_id)
-    finally:
-        request_id_var.reset(token)
+provision = _traced(provisioning.provision)
+act = _traced(provisioning.act)
+delete = _traced(provisioning.delete)
+watch = _traced(provisioning.watch)
+inventory_sync = _traced(provisioning.inventory_sync)
 
 
 def reconcile_clouds() -> int:

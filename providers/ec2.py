@@ -17,6 +17,7 @@ from libcloud.compute.drivers.ec2 import (
 )
 
 from providers.base import (
+    CAPABILITIES,
     TAG,
     TIMEOUT_OPTION,
     ConfigError,
@@ -108,19 +109,7 @@ class EC2Provider(Provider):
         Option("access_key", "Access key id", required=True, secret=True),
         Option("secret_key", "Secret access key", required=True, secret=True),
     )
-    capabilities = frozenset(
-        {
-            "create",
-            "destroy",
-            "list_sizes",
-            "list_images",
-            "list_locations",
-            "reboot",
-            "start",
-            "stop",
-            "console_log",
-        }
-    )
+    capabilities = CAPABILITIES
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceState.html
     state_map = {
         "pending": Status.BUILDING,

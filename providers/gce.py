@@ -8,6 +8,7 @@ from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.gce import GCENodeDriver
 
 from providers.base import (
+    CAPABILITIES,
     TAG,
     TIMEOUT_OPTION,
     CreateOptions,
@@ -36,19 +37,7 @@ class GCEProvider(Provider):
         Option("client_email", "Service account e-mail", required=True, secret=True),
         Option("private_key", "Service account private key (PEM)", required=True, secret=True),
     )
-    capabilities = frozenset(
-        {
-            "create",
-            "destroy",
-            "list_sizes",
-            "list_images",
-            "list_locations",
-            "reboot",
-            "start",
-            "stop",
-            "console_log",
-        }
-    )
+    capabilities = CAPABILITIES
     # https://cloud.google.com/compute/docs/instances/instance-life-cycle
     state_map = {
         "PROVISIONING": Status.BUILDING,
