@@ -19,6 +19,7 @@ from clouds.models import (
     AbstractSize,
     CatalogueItem,
     Cloud,
+    CloudAccess,
     Environment,
     ImageMapping,
     InventoryBackend,
@@ -56,6 +57,12 @@ class MappingInline(admin.TabularInline):
         return super().get_formset(request, obj, form=form, **kwargs)
 
 
+class CloudAccessInline(admin.TabularInline):
+    model = CloudAccess
+    extra = 0
+    verbose_name_plural = "groups with access (read-only or operator)"
+
+
 class SizeMappingInline(MappingInline):
     model = SizeMapping
     form = SizeMappingForm
@@ -83,7 +90,7 @@ class CloudAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "provider", "last_check_ok"]
     search_fields = ["name", "description", "provider"]
-    inlines = [SizeMappingInline, ImageMappingInline]
+    inlines = [SizeMappingInline, ImageMappingInline, CloudAccessInline]
     actions = ["test_connection", "sync_catalogue"]
     readonly_fields = [
         "credentials_stored",
@@ -254,3 +261,12 @@ class InventoryBackendAdmin(admin.ModelAdmin):
     @admin.display(description="credentials stored", boolean=True)
     def credentials_stored(self, backend: InventoryBackend) -> bool:
         return bool(backend.credentials_encrypted)
+
+
+@admin.register(CloudAccess)
+class CloudAccessAdmin(admin.ModelAdmin):
+    """Which groups may read or operate which clouds (no cloud: every cloud)."""
+
+    list_display = ["group", "cloud", "level"]
+    list_filter = ["level", "cloud", "group"]
+    search_fields = ["group__name", "cloud__name"]

@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
+from clouds.access import cloud_for, visible_clouds
 from clouds.models import (
     AbstractImage,
     AbstractSize,
@@ -24,7 +25,6 @@ from clouds.serializers import (
     RoleSerializer,
     SizeSerializer,
 )
-from clouds.services import cloud_get
 from pcm.errors import NotFound
 
 
@@ -48,11 +48,16 @@ class ByNameMixin:
 )
 class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CloudSerializer
-    queryset = Cloud.objects.select_related("default_environment", "default_size", "default_image")
+    queryset = Cloud.objects.none()
     lookup_url_kwarg = "cloud"
 
+    def get_queryset(self):
+        return visible_clouds(self.request.user).select_related(
+            "default_environment", "default_size", "default_image"
+        )
+
     def get_object(self) -> Cloud:
-        return cloud_get(name=self.kwargs["cloud"])
+        return cloud_for(self.request.user, self.kwargs["cloud"])
 
 
 class CloudScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -61,7 +66,7 @@ class CloudScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return self.serializer_class.Meta.model.objects.none()
-        return self.related(cloud_get(name=self.kwargs["cloud"]))
+        return self.related(cloud_for(self.request.user, self.kwargs["cloud"]))
 
 
 @extend_schema_view(list=extend_schema(summary="Sizes this cloud offers, with its own ids"))
@@ -80,23 +85,34 @@ class CloudImageViewSet(CloudScopedListViewSet):
         return ImageMapping.objects.filter(cloud=cloud).select_related("image")
 
 
-_mappings_with_cloud = Prefetch("mappings", queryset=SizeMapping.objects.select_related("cloud"))
+def _visible_mappings(model, user) -> Prefetch:
+    """A size's or image's mappings, in the clouds the user may see."""
+    mappings = model.objects.filter(cloud__in=visible_clouds(user)).select_related("cloud")
+    return Prefetch("mappings", queryset=mappings)
 
 
 @extend_schema_view(list=extend_schema(summary="Abstract sizes and the clouds that map each"))
 class SizeViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Size"
     serializer_class = SizeSerializer
-    queryset = AbstractSize.objects.prefetch_related(_mappings_with_cloud)
+    queryset = AbstractSize.objects.all()
+
+    def get_queryset(self):
+        return AbstractSize.objects.prefetch_related(
+            _visible_mappings(SizeMapping, self.request.user)
+        )
 
 
 @extend_schema_view(list=extend_schema(summary="Abstract images and the clouds that map each"))
 class ImageViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Image"
     serializer_class = ImageSerializer
-    queryset = AbstractImage.objects.prefetch_related(
-        Prefetch("mappings", queryset=ImageMapping.objects.select_related("cloud"))
-    )
+    queryset = AbstractImage.objects.all()
+
+    def get_queryset(self):
+        return AbstractImage.objects.prefetch_related(
+            _visible_mappings(ImageMapping, self.request.user)
+        )
 
 
 @extend_schema_view(list=extend_schema(summary="Roles a client may pass, with their policy"))

@@ -10,7 +10,7 @@ from rest_framework import generics, viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from clouds.services import cloud_get
+from clouds.access import cloud_for, visible_clouds
 from instances import services
 from instances.filters import InstanceFilter
 from instances.models import Instance
@@ -43,13 +43,13 @@ class InstanceViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Instance.objects.none()
-        cloud = cloud_get(name=self.kwargs["cloud"])
+        cloud = cloud_for(self.request.user, self.kwargs["cloud"])
         return Instance.objects.filter(cloud=cloud).select_related(*RELATED)
 
-    def get_object(self) -> Instance:
-        return services.instance_get(
-            cloud=cloud_get(name=self.kwargs["cloud"]), key=self.kwargs["instance"]
-        )
+    def get_object(self, *, operate: bool = False) -> Instance:
+        """The instance, in a cloud the user may see (and act on, with `operate`)."""
+        cloud = cloud_for(self.request.user, self.kwargs["cloud"], operate=operate)
+        return services.instance_get(cloud=cloud, key=self.kwargs["instance"])
 
     def _location(self, instance: Instance) -> str:
         return reverse(
@@ -88,8 +88,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
         },
     )
     def create(self, request, cloud):
+        cloud_obj = cloud_for(request.user, cloud, operate=True)
         data = _body(request)
-        cloud_obj = cloud_get(name=cloud)
         key = request.headers.get("Idempotency-Key", "").strip()
         record = None
         if key:
@@ -145,7 +145,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="Delete the instance", request=None, responses={202: InstanceSerializer})
     def destroy(self, request, cloud, instance):
         found = services.instance_delete(
-            instance=self.get_object(), user=request.user, request_id=request.id
+            instance=self.get_object(operate=True), user=request.user, request_id=request.id
         )
         return self._accepted(found)
 
@@ -155,6 +155,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
         responses={202: InstanceSerializer},
     )
     def update(self, request, cloud, instance):
+        target = self.get_object(operate=True)
         data = _body(request)
         unknown = sorted(set(data) - {"status"})
         if unknown:
@@ -163,7 +164,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
         if not isinstance(status, str):
             raise BadRequest("status is required: one of reboot, stopped, running")
         found = services.instance_act(
-            instance=self.get_object(), status=status, user=request.user, request_id=request.id
+            instance=target, status=status, user=request.user, request_id=request.id
         )
         return self._accepted(found)
 
@@ -193,4 +194,8 @@ class AllInstancesView(generics.ListAPIView):
     serializer_class = InstanceSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = InstanceFilter
-    queryset = Instance.objects.select_related(*RELATED)
+    queryset = Instance.objects.none()
+
+    def get_queryset(self):
+        clouds = visible_clouds(self.request.user)
+        return Instance.objects.filter(cloud__in=clouds).select_related(*RELATED)

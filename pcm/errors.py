@@ -27,6 +27,11 @@ class BadRequest(PCMError):
     default_message = "Bad request"
 
 
+class Forbidden(PCMError):
+    status_code = 403
+    default_message = "You may not do this"
+
+
 class NotFound(PCMError):
     status_code = 404
     default_message = "Not found"

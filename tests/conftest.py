@@ -1,7 +1,7 @@
 """Shared fixtures: named users and API clients.
 
-alice is an administrator (staff, superuser); bob is an ordinary API user with a token;
-anonymous has no credentials at all.
+alice is an administrator (staff, superuser); bob is an API user with a token who operates
+every cloud; anonymous has no credentials at all.
 """
 
 from __future__ import annotations
@@ -30,7 +30,16 @@ def alice(db):
 
 @pytest.fixture
 def bob(db):
-    return UserFactory(username="bob")
+    """An operator of every cloud."""
+    from django.contrib.auth.models import Group
+
+    from clouds.models import CloudAccess
+
+    user = UserFactory(username="bob")
+    operators, _ = Group.objects.get_or_create(name="operators")
+    CloudAccess.objects.get_or_create(group=operators, cloud=None, level="operate")
+    user.groups.add(operators)
+    return user
 
 
 @pytest.fixture

@@ -1,0 +1,46 @@
+"""Who may see and act on which cloud: groups are granted clouds, read-only or operator.
+
+A cloud a user may not see does not exist for them: a 404, never a 403 that would confirm
+it. A cloud they may only read answers writes with a 403.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from clouds.models import Cloud, CloudAccess
+from pcm.errors import Forbidden, NotFound
+
+
+def _grants(user) -> QuerySet[CloudAccess]:
+    return CloudAccess.objects.filter(group__user=user)
+
+
+def visible_clouds(user) -> QuerySet[Cloud]:
+    if not getattr(user, "is_authenticated", False):
+        return Cloud.objects.none()
+    if user.is_superuser or _grants(user).filter(cloud__isnull=True).exists():
+        return Cloud.objects.all()
+    return Cloud.objects.filter(access__group__user=user).distinct()
+
+
+def can_operate(user, cloud: Cloud) -> bool:
+    if user.is_superuser:
+        return True
+    return (
+        _grants(user)
+        .filter(level=CloudAccess.Level.OPERATE)
+        .filter(Q(cloud=cloud) | Q(cloud__isnull=True))
+        .exists()
+    )
+
+
+def cloud_for(user, name: str, *, operate: bool = False) -> Cloud:
+    """The cloud called `name` if the user may see it (404 otherwise), and may act on it
+    when `operate` (403 otherwise)."""
+    cloud = visible_clouds(user).filter(name=name).first()
+    if cloud is None:
+        raise NotFound(f"Cloud {name} does not exist")
+    if operate and not can_operate(user, cloud):
+        raise Forbidden(f"You may only read cloud {name}")
+    return cloud
