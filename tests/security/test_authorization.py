@@ -36,7 +36,7 @@ def world():
         ImageMappingFactory(cloud=cloud, image=image, provider_image_id="ami-1")
     instance = Instance.objects.create(
         cloud=lab_a,
-        name="dev-node-001",
+        name="existing-1",
         environment=env,
         size=size,
         image=image,
