@@ -171,8 +171,21 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "pcm.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "pcm.handlers.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["pcm.throttles.UserThrottle", "pcm.throttles.AnonThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# Request rates ("600/min"; empty: no limit). Counted in Django's cache: per process with
+# the default local-memory cache, shared with a shared cache (e.g. PCM_CACHE_URL=redis://).
+PCM_THROTTLE_USER = env("PCM_THROTTLE_USER", "1200/min")
+PCM_THROTTLE_ANON = env("PCM_THROTTLE_ANON", "120/min")
+if env("PCM_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("PCM_CACHE_URL"),
+        }
+    }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "PCM API",

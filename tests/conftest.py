@@ -18,6 +18,14 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counts live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength would make every user in every test cost ~0.3 s."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -92,3 +100,8 @@ def mimic(peers_dir):
     """A mimic OpenStack server; each test takes a tenant of its own (Mimic.options())."""
     with peers.mimic_server(peers_dir) as server:
         yield server
+
+
+# The instance API's fixtures (a worker, bob's client, clouds at the peers), shared by the
+# instance and security tests.
+from tests.lifecycle import aws, catalogue, client_api, snv, worker  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Fixtures for the instance API: a configured cloud at a real peer, and a worker.
+"""Fixtures for the instance API: configured clouds at real peers, and a worker.
 
 `worker.run()` does in-process what a qcluster does: it takes the tasks queued in
 django-q2's ORM broker and runs them, and runs the follow-ups queued for later as if
