@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from clouds import crypto
@@ -26,10 +26,13 @@ def _name_field(**kwargs) -> models.CharField:
     return models.CharField(max_length=64, unique=True, validators=[name_validator], **kwargs)
 
 
+# Far above any real machine or cloud, and within every database's integer.
+ABSURD = 1_000_000_000
+SANE = [MinValueValidator(1), MaxValueValidator(ABSURD)]
+
+
 def _limit_field(help_text: str) -> models.PositiveIntegerField:
-    return models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)], help_text=help_text
-    )
+    return models.PositiveIntegerField(null=True, blank=True, validators=SANE, help_text=help_text)
 
 
 class Environment(models.Model):
@@ -49,9 +52,9 @@ class AbstractSize(models.Model):
     """A size clients ask for ("medium"); each cloud maps it to a flavour of its own."""
 
     name = _name_field()
-    vcpus = models.PositiveIntegerField("vCPUs", validators=[MinValueValidator(1)])
-    ram_mb = models.PositiveIntegerField("RAM (MB)", validators=[MinValueValidator(1)])
-    disk_gb = models.PositiveIntegerField("disk (GB)", validators=[MinValueValidator(1)])
+    vcpus = models.PositiveIntegerField("vCPUs", validators=SANE)
+    ram_mb = models.PositiveIntegerField("RAM (MB)", validators=SANE)
+    disk_gb = models.PositiveIntegerField("disk (GB)", validators=SANE)
     description = models.TextField(blank=True)
 
     class Meta:
@@ -174,15 +177,40 @@ class Cloud(EncryptedCredentials):
     last_check_ok = models.BooleanField(null=True, editable=False)
     last_check_latency_ms = models.FloatField(null=True, blank=True, editable=False)
     last_check_error = models.TextField(blank=True, editable=False)
+    # The circuit breaker (clouds/breaker.py), shared by every PCM process.
+    breaker_failures = models.PositiveIntegerField(default=0, editable=False)
+    breaker_open_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Written by PCM as it runs (other processes, other requests), never by a save of the
+    # configuration: a save with an older copy of the row must not roll them back.
+    RUNTIME_FIELDS = frozenset(
+        {
+            "last_check_at",
+            "last_check_ok",
+            "last_check_latency_ms",
+            "last_check_error",
+            "breaker_failures",
+            "breaker_open_until",
+        }
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.RUNTIME_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def plugin(self):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clouds import crypto
+from clouds.breaker import CloudBreaker
 from clouds.models import CatalogueItem, Cloud
 from pcm.errors import NotFound
 from providers import registry
@@ -29,13 +30,14 @@ def cloud_get(*, name: str) -> Cloud:
 
 
 def provider_for(cloud: Cloud) -> Provider:
-    """A connection to the cloud through its plugin (nothing is called yet)."""
+    """A connection to the cloud through its plugin, behind the cloud's circuit breaker
+    (nothing is called yet)."""
     try:
         plugin = registry.get(cloud.provider)
         credentials = cloud.credentials
     except (registry.UnknownProvider, crypto.DecryptionError) as exc:
         raise ProviderError(f"Cloud {cloud.name}: {exc}", transient=False) from None
-    return plugin(cloud.options, credentials)
+    return plugin(cloud.options, credentials, guard=CloudBreaker(cloud))
 
 
 def inventory_for(cloud: Cloud) -> Inventory:

@@ -222,6 +222,11 @@ def _refuse_unusable(cloud: Cloud) -> None:
         raise Unavailable(
             f"Cloud {cloud.name} cannot be reached (last check: {cloud.last_check_error})"
         )
+    if cloud.breaker_open_until and cloud.breaker_open_until > timezone.now():
+        raise Unavailable(
+            f"Cloud {cloud.name} keeps failing: new work is refused until "
+            f"{cloud.breaker_open_until:%H:%M:%S} UTC (circuit breaker open)"
+        )
 
 
 def instance_create(

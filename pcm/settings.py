@@ -61,6 +61,10 @@ PCM_ENCRYPTION_KEYS = envlist("PCM_ENCRYPTION_KEYS")
 if PRODUCTION and not PCM_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("PCM_ENCRYPTION_KEYS must be set when PCM_PRODUCTION is on")
 
+# libcloud's LIBCLOUD_DEBUG writes every HTTP exchange, credentials included, to a file.
+if PRODUCTION and env("LIBCLOUD_DEBUG"):
+    raise ImproperlyConfigured("LIBCLOUD_DEBUG must not be set in production: it logs credentials")
+
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when PCM_PRODUCTION is on")
@@ -231,6 +235,10 @@ PCM_WATCH_SECONDS = envint("PCM_WATCH_SECONDS", 5)  # first look again after an 
 PCM_PENDING_DEADLINE = envint("PCM_PENDING_DEADLINE", 120)  # a lost task is re-enqueued after
 PCM_LEASE_SECONDS = envint("PCM_LEASE_SECONDS", Q_CLUSTER["timeout"])  # a worker's hold on a row
 PCM_DOWN_FOR_SECONDS = envint("PCM_DOWN_FOR_SECONDS", 600)  # a failed check refuses creates for
+# The per-cloud circuit breaker (clouds/breaker.py): open after this many consecutive
+# failures to reach a cloud, for this many seconds, then one probe call decides.
+PCM_BREAKER_THRESHOLD = envint("PCM_BREAKER_THRESHOLD", 5)
+PCM_BREAKER_COOLDOWN = envint("PCM_BREAKER_COOLDOWN", 30)
 
 LOGGING = {
     "version": 1,

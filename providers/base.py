@@ -168,10 +168,24 @@ class Provider(Configurable):
     # The light call that proves the cloud answers and accepts the credentials.
     check_operation: ClassVar[str] = "list_sizes"
 
-    def __init__(self, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
+    # A throttled call (HTTP 429, EC2's RequestLimitExceeded) was refused, not run: it is
+    # retried after 1, 2, 4 s, reads and writes alike.
+    throttle_retries: ClassVar[int] = 3
+    throttle_backoff: ClassVar[float] = 1.0
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        *,
+        guard: Any = None,
+    ):
         self.settings = dict(settings)
         self.credentials = dict(credentials)
         self._driver: NodeDriver | None = None
+        # Optional: an object with before_call() and after_call(reached=...) (a circuit
+        # breaker); PCM gives one per cloud (clouds/breaker.py).
+        self.guard = guard
 
     def __repr__(self) -> str:  # never the credentials
         return f"<{type(self).__name__} {self.settings!r}>"
@@ -385,24 +399,40 @@ class Provider(Configurable):
     def _call(self, operation: str, fn: Callable[[NodeDriver], T], *, read: bool) -> T:
         """Run one libcloud call: every failure becomes a ProviderError. Reads are retried
         (briefly) when the connection failed; timeouts are not, so a call never takes much
-        longer than the cloud's timeout, and writes never are."""
-        attempts = self.read_attempts if read else 1
-        for attempt in range(1, attempts + 1):
+        longer than the cloud's timeout, and writes never are, unless the cloud refused
+        them as throttled (then they did not run)."""
+        if self.guard is not None:
+            self.guard.before_call()
+        attempt = throttled = 0
+        while True:
+            attempt += 1
             try:
-                return fn(self.driver)
+                result = fn(self.driver)
             except Exception as exc:
                 error = self._translate(exc, operation)
+                if _throttled(exc) and throttled < self.throttle_retries:
+                    throttled += 1
+                    logger.info("%s on %s throttled; retrying", operation, self.key)
+                    time.sleep(self.throttle_backoff * 2 ** (throttled - 1))
+                    continue
                 retry = (
                     read
-                    and attempt < attempts
+                    and attempt < self.read_attempts
                     and isinstance(exc, requests.exceptions.ConnectionError)
                     and not isinstance(exc, requests.exceptions.Timeout)
                 )
-                if not retry:
-                    raise error from None
-                logger.info("%s on %s failed (%s); retrying", operation, self.key, error.message)
-                time.sleep(0.1 * attempt)
-        raise AssertionError("unreachable")
+                if retry:
+                    logger.info(
+                        "%s on %s failed (%s); retrying", operation, self.key, error.message
+                    )
+                    time.sleep(0.1 * attempt)
+                    continue
+                if self.guard is not None:
+                    self.guard.after_call(reached=not error.transient)
+                raise error from None
+            if self.guard is not None:
+                self.guard.after_call(reached=True)
+            return result
 
     def _translate(self, exc: Exception, operation: str) -> ProviderError:
         error = exc if isinstance(exc, ProviderError) else self.translate(exc, operation)
@@ -418,6 +448,19 @@ class Provider(Configurable):
             if isinstance(value, str) and len(value) >= 4:
                 text = text.replace(value, "***")
         return text
+
+
+THROTTLING_CODES = ("RequestLimitExceeded", "Throttling", "TooManyRequests", "RateLimitExceeded")
+
+
+def _throttled(exc: Exception) -> bool:
+    if isinstance(exc, RateLimitReachedError):
+        return True
+    if isinstance(exc, BaseHTTPError):
+        return int(getattr(exc, "code", 0) or 0) == 429 or any(
+            code in str(exc) for code in THROTTLING_CODES
+        )
+    return False
 
 
 def _detail(exc: Exception) -> str:

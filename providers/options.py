@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -45,6 +46,8 @@ class Option:
                 parts = urlsplit(value)
                 if parts.scheme not in ("http", "https") or not parts.hostname:
                     raise ValueError("must be an http:// or https:// URL with a host")
+                if _metadata_host(parts.hostname):
+                    raise ValueError("must not point at a link-local or cloud metadata address")
         if self.choices and value not in self.choices:
             raise ValueError(f"must be one of {', '.join(self.choices)}")
         return value
@@ -72,6 +75,25 @@ def _clean(options: tuple[Option, ...], given: Any, what: str) -> dict[str, Any]
     if errors:
         raise ConfigError(errors)
     return cleaned
+
+
+# Where clouds answer for their own machines' metadata (and credentials): a URL option that
+# pointed there would make PCM fetch them.
+METADATA_HOSTS = {"metadata.google.internal", "metadata", "metadata.azure.internal"}
+METADATA_ADDRESSES = {
+    ipaddress.ip_address("fd00:ec2::254"),
+    ipaddress.ip_address("100.100.100.200"),
+}
+
+
+def _metadata_host(host: str) -> bool:
+    if host.lower().rstrip(".") in METADATA_HOSTS:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_link_local or address in METADATA_ADDRESSES or address.is_unspecified
 
 
 class Configurable:

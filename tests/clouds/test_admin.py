@@ -167,6 +167,31 @@ def test_new_credentials_replace_the_stored_ones(alice_browser):
             "endpoint: must be an http:// or https:// URL",
         ),
         ({"options": json.dumps({"region": "x", "timeout": -5})}, "options", "must be positive"),
+        (
+            {"options": json.dumps({"region": "us-east-1", "endpoint": "http://169.254.169.254/"})},
+            "options",
+            "endpoint: must not point at a link-local or cloud metadata address",
+        ),
+        (
+            {"options": json.dumps({"region": "us-east-1", "endpoint": "http://[fd00:ec2::254]/"})},
+            "options",
+            "metadata address",
+        ),
+        (
+            {
+                "options": json.dumps(
+                    {"region": "us-east-1", "endpoint": "http://metadata.google.internal/"}
+                )
+            },
+            "options",
+            "metadata address",
+        ),
+        (
+            {"options": json.dumps({"region": "mars-1"})},
+            "options",
+            "region: unknown region; known:",
+        ),
+        ({"max_vcpus": "99999999999999"}, "max_vcpus", "less than or equal to"),
         ({"credentials": ""}, "credentials", "access_key: required"),
         ({"credentials": "{oops"}, "credentials", "Not valid JSON"),
         ({"credentials": json.dumps({"access_key": "A"})}, "credentials", "secret_key: required"),
@@ -258,3 +283,18 @@ def test_the_admin_refuses_a_non_staff_user(client, bob):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_a_save_of_the_configuration_keeps_what_pcm_recorded_meanwhile(alice_browser):
+    from django.utils import timezone
+
+    cloud = CloudFactory()
+    data = rendered_form_data(alice_browser.get(change_url(cloud)))
+    Cloud.objects.filter(pk=cloud.pk).update(  # a check finished while the admin was editing
+        last_check_ok=True, last_check_at=timezone.now(), breaker_failures=2
+    )
+
+    assert alice_browser.post(change_url(cloud), data).status_code == 302
+
+    cloud.refresh_from_db()
+    assert cloud.last_check_ok is True and cloud.breaker_failures == 2

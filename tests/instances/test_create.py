@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from clouds.models import Cloud
 from clouds.services import provider_for
 from instances.models import Instance
 from providers.inventory.models import SystemRecord
@@ -184,8 +185,9 @@ def test_vcpu_quota_counts_sizes(client_api, aws):
 def test_a_cloud_found_down_by_its_last_check_refuses_creates(client_api, aws):
     from django.utils import timezone
 
-    aws.last_check_ok, aws.last_check_at, aws.last_check_error = False, timezone.now(), "boom"
-    aws.save()
+    Cloud.objects.filter(pk=aws.pk).update(
+        last_check_ok=False, last_check_at=timezone.now(), last_check_error="boom"
+    )
 
     response = client_api.post(URL, {"size": "small"})
 
