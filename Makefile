@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PEERS := .venv-peers
 PORT ?= 8000
 
-.PHONY: install peers run test lint format
+.PHONY: install peers run test lint format fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ run: install peers
 
 test: install peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis against a live PCM on loopback, from its OpenAPI schema.
+fuzz: install
+	bash scripts/fuzz.sh
 
 lint: install
 	$(BIN)/ruff check .

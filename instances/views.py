@@ -22,8 +22,20 @@ from instances.serializers import (
 )
 from pcm.errors import BadRequest
 
+CONFLICT = OpenApiResponse(description="Not possible in the instance's status, or on this cloud")
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _flag(request, name: str) -> bool:
+    given = request.query_params.get(name)
+    if given is None:
+        return False
+    if given.lower() not in BOOLEANS:
+        raise BadRequest(f"{name} must be true or false")
+    return BOOLEANS[given.lower()]
+
+
 RELATED = ("cloud", "role", "environment", "size", "image", "created_by")
-TRUE = ("1", "true", "yes")
 
 
 def _body(request) -> dict:
@@ -138,11 +150,15 @@ class InstanceViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request, cloud, instance):
         found = self.get_object()
-        if request.query_params.get("refresh", "").lower() in TRUE:
+        if _flag(request, "refresh"):
             found = services.instance_refresh(instance=found)
         return Response(InstanceSerializer(found).data)
 
-    @extend_schema(summary="Delete the instance", request=None, responses={202: InstanceSerializer})
+    @extend_schema(
+        summary="Delete the instance",
+        request=None,
+        responses={202: InstanceSerializer, 409: CONFLICT},
+    )
     def destroy(self, request, cloud, instance):
         found = services.instance_delete(
             instance=self.get_object(operate=True), user=request.user, request_id=request.id
@@ -152,7 +168,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Reboot, stop or start: status reboot, stopped or running",
         request=ActionSerializer,
-        responses={202: InstanceSerializer},
+        responses={202: InstanceSerializer, 409: CONFLICT},
     )
     def update(self, request, cloud, instance):
         target = self.get_object(operate=True)
@@ -171,12 +187,12 @@ class InstanceViewSet(viewsets.GenericViewSet):
     partial_update = extend_schema(
         summary="Reboot, stop or start (as PUT)",
         request=ActionSerializer,
-        responses={202: InstanceSerializer},
+        responses={202: InstanceSerializer, 409: CONFLICT},
     )(update)
 
     @extend_schema(
         summary="The instance's console log, as text",
-        responses={(200, "text/plain"): OpenApiTypes.STR},
+        responses={(200, "text/plain"): OpenApiTypes.STR, 409: CONFLICT},
     )
     def console_log(self, request, cloud, instance):
         text = services.instance_console(instance=self.get_object())

@@ -32,7 +32,12 @@ BODY_ERROR_STATUSES = {"413": "Request body too large", "415": "Unsupported medi
 
 
 def add_error_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    # PCM refuses fields it does not know (a 400 that lists the accepted ones).
+    for name, schema in schemas.items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema["additionalProperties"] = False
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
@@ -41,8 +46,8 @@ def add_error_responses(result, generator, request, public):
             if "requestBody" in operation:
                 statuses.update(BODY_ERROR_STATUSES)
             for status, description in statuses.items():
-                responses.setdefault(
-                    status,
-                    {"description": description, "content": {"application/json": {"schema": ref}}},
-                )
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                if status[0] in "45" and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
     return result

@@ -143,3 +143,22 @@ def test_a_page_past_the_end_is_a_404_in_the_error_format(api):
 
     assert response.status_code == 404
     assert response.json()["error"] == "404"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"page_size": "abc"}, "page_size: must be a whole number from 1 to 500"),
+        ({"page_size": "0"}, "page_size: must be a whole number from 1 to 500"),
+        ({"page_size": "501"}, "page_size: must be a whole number from 1 to 500"),
+        ({"page": ""}, "page: must be a whole number from 1"),
+        ({"page": "-1"}, "page: must be a whole number from 1"),
+    ],
+)
+def test_bad_paging_is_a_400_not_ignored(api, params, message):
+    CloudFactory()
+
+    response = api.get("/pcm_api/v2/clouds", params)
+
+    assert response.status_code == 400
+    assert message in response.json()["message"]

@@ -167,3 +167,12 @@ def test_refresh_of_an_unreachable_cloud_is_a_503_and_plain_reads_still_work(
 
     assert response.status_code == 503
     assert "Cannot reach the cloud" in response.json()["message"]
+
+
+def test_refresh_takes_true_or_false_only(client_api, running):
+    assert client_api.get(f"{URL}/{running['id']}?refresh=false").status_code == 200
+
+    response = client_api.get(f"{URL}/{running['id']}?refresh=maybe")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "refresh must be true or false"
