@@ -21,6 +21,7 @@ from clouds.models import Cloud
 from clouds.services import inventory_for, provider_for
 from instances import queue
 from instances.choices import STABLE, Outcome
+from instances.faults import crash_point
 from instances.models import Instance, InstanceEvent, Orphan
 from providers.base import CreateOptions, Node, NotFoundAtProvider, ProviderError
 from providers.inventory.base import InventoryError, SystemRecord
@@ -165,7 +166,8 @@ def provision(instance_id: str, request_id: str = "") -> None:
         queue.later("provision", settings.PCM_WATCH_SECONDS, instance_id, request_id)
         return
     instance: Instance = claimed
-    if instance.provider_id:  # created already: only the waiting is left
+    if instance.provider_id:  # created already (a re-run after a crash): only waiting is left
+        Instance.objects.filter(pk=instance.pk).update(busy_until=None)
         watch(instance_id, request_id)
         return
     if instance.attempts > settings.PCM_MAX_ATTEMPTS:
@@ -175,6 +177,7 @@ def provision(instance_id: str, request_id: str = "") -> None:
         status=Status.BUILDING, status_since=timezone.now()
     )
     cloud = instance.cloud
+    crash_point("before_provider_call", instance.attempts)
     try:
         provider = provider_for(cloud)
         # A retry may follow a call that reached the provider: adopt what it made.
@@ -201,7 +204,9 @@ def provision(instance_id: str, request_id: str = "") -> None:
         else:
             _give_up(instance, exc.message, request_id)
         return
+    crash_point("after_provider_call", instance.attempts)
     instance = _record_created(instance_id, node, request_id)
+    crash_point("after_commit", instance.attempts)
     if instance.status not in STABLE and instance.status != Status.DELETING:
         # Many clouds report the node running by the time they are asked again.
         try:

@@ -240,6 +240,8 @@ PCM_DOWN_FOR_SECONDS = envint("PCM_DOWN_FOR_SECONDS", 600)  # a failed check ref
 # failures to reach a cloud, for this many seconds, then one probe call decides.
 PCM_BREAKER_THRESHOLD = envint("PCM_BREAKER_THRESHOLD", 5)
 PCM_BREAKER_COOLDOWN = envint("PCM_BREAKER_COOLDOWN", 30)
+# For the worker-crash tests only (instances/faults.py): never set it in a deployment.
+PCM_FAULT_POINT = env("PCM_FAULT_POINT")
 
 LOGGING = {
     "version": 1,
