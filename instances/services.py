@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from providers.status import Status
 logger = logging.getLogger(__name__)
 
 CREATE_FIELDS = ("size", "image", "environment", "role", "extra")
+# What every cloud takes as an instance (host) name.
+INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
 def _names(queryset) -> str:
@@ -114,6 +117,9 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         raise BadRequest(
             f"Unknown field(s) {', '.join(unknown)}; accepted: {', '.join(CREATE_FIELDS)}"
         )
+    for field in ("size", "image", "environment", "role"):
+        if data.get(field) is not None and not isinstance(data[field], str):
+            raise BadRequest(f"{field} must be a string (a name), or left out")
     role = None
     if data.get("role") is not None:
         role = Role.objects.filter(name=data["role"]).first()
@@ -257,6 +263,12 @@ def instance_create(
         )
     except InventoryError as exc:
         raise Unavailable(f"The Inventory cannot name the instance: {exc.message}") from None
+    if not INSTANCE_NAME.fullmatch(name):
+        _release(inventory, cloud, name)
+        raise Unavailable(
+            f"The Inventory gave the name {name[:80]!r}, which clouds refuse: use letters, "
+            "digits, '.' and '-' (at most 63, starting with a letter or digit)"
+        )
     try:
         with transaction.atomic():
             # The cloud's row lock serializes concurrent quota checks.
