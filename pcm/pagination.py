@@ -1,7 +1,12 @@
 """One pagination for every list: `?page=N&page_size=M` (at most 500)."""
 
+import re
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+# ASCII digits only: str.isdigit() also takes "³", which int() refuses.
+WHOLE = re.compile(r"[0-9]{1,9}")
 
 
 class Pagination(PageNumberPagination):
@@ -14,7 +19,7 @@ class Pagination(PageNumberPagination):
         given = request.query_params.get(self.page_size_query_param)
         if given is None:
             return self.page_size
-        if not given.isdigit() or not 1 <= int(given) <= self.max_page_size:
+        if not WHOLE.fullmatch(given) or not 1 <= int(given) <= self.max_page_size:
             raise ValidationError(
                 {"page_size": [f"must be a whole number from 1 to {self.max_page_size}"]}
             )
@@ -22,7 +27,11 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         given = request.query_params.get(self.page_query_param)
-        if given is not None and given != "last" and not (given.isdigit() and int(given) >= 1):
+        if (
+            given is not None
+            and given != "last"
+            and not (WHOLE.fullmatch(given) and int(given) >= 1)
+        ):
             raise ValidationError({"page": ["must be a whole number from 1"]})
         return super().paginate_queryset(queryset, request, view)
 

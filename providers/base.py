@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -388,7 +389,7 @@ class Provider(Configurable):
         return Size(
             id=str(size.id),
             name=size.name or "",
-            vcpus=int(vcpus) if str(vcpus or "").isdigit() else None,
+            vcpus=int(vcpus) if re.fullmatch(r"[0-9]+", str(vcpus or "")) else None,
             ram_mb=int(size.ram) if size.ram else None,
             disk_gb=int(size.disk) if size.disk else None,
         )

@@ -153,6 +153,8 @@ def test_a_page_past_the_end_is_a_404_in_the_error_format(api):
         ({"page_size": "501"}, "page_size: must be a whole number from 1 to 500"),
         ({"page": ""}, "page: must be a whole number from 1"),
         ({"page": "-1"}, "page: must be a whole number from 1"),
+        ({"page": "³"}, "page: must be a whole number from 1"),  # found by schemathesis
+        ({"page_size": "²"}, "page_size: must be a whole number from 1 to 500"),
     ],
 )
 def test_bad_paging_is_a_400_not_ignored(api, params, message):
