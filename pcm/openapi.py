@@ -1,4 +1,5 @@
-"""drf-spectacular hook: the error body, declared on every operation."""
+"""drf-spectacular hook: the error body declared on every operation, and what the API
+refuses that the generated schema would not say."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ ERROR_STATUSES = {
     "503": "A cloud or the Inventory cannot be reached, or the cloud is disabled",
 }
 
+NO_NUL = "^[^\\u0000]*$"
+
 BODY_ERROR_STATUSES = {"413": "Request body too large", "415": "Unsupported media type"}
 
 
@@ -41,6 +44,14 @@ def add_error_responses(result, generator, request, public):
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if (
+                    schema.get("type") == "string"
+                    and "pattern" not in schema
+                    and "enum" not in schema
+                ):
+                    schema["pattern"] = NO_NUL  # Django refuses NUL characters in text
             responses = operation.setdefault("responses", {})
             statuses = dict(ERROR_STATUSES)
             if "requestBody" in operation:

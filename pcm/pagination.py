@@ -41,5 +41,5 @@ class Pagination(PageNumberPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
             if parameter["name"] == self.page_query_param:
-                parameter["schema"].update(minimum=1)
+                parameter["schema"].update(minimum=1, maximum=999_999_999)
         return parameters
