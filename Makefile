@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PEERS := .venv-peers
 PORT ?= 8000
 
-.PHONY: install peers run test lint format fuzz
+.PHONY: install peers run test lint format fuzz bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ run: install peers
 
 test: install peers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks as ratios against baselines of the same run (docs/performance.md).
+$(VENV)/.bench: requirements-bench.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench peers
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # schemathesis against a live PCM on loopback, from its OpenAPI schema.
 fuzz: install
