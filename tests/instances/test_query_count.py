@@ -1,0 +1,53 @@
+"""The SQL queries of a list page do not grow with the page size (counted, not timed)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from instances.models import Instance
+from tests.factories import CloudFactory, SizeMappingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.fixture
+def many(aws, catalogue, bob):
+    Instance.objects.bulk_create(
+        Instance(
+            id=uuid.uuid4(), cloud=aws, name=f"node-{n:03}", environment=catalogue["dev"],
+            size=catalogue["sizes"]["small"], image=catalogue["images"]["centos-9"],
+            role=catalogue["web"], provider_size_id="t3.small", provider_image_id="ami-1",
+            status="running", created_by=bob,
+        )
+        for n in range(120)
+    )
+    for n in range(30):
+        SizeMappingFactory(cloud=CloudFactory(name=f"C-{n}"), size=catalogue["sizes"]["small"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pcm_api/v2/clouds/AWSLAB-1/instances",
+        "/pcm_api/v2/instances",
+        "/pcm_api/v2/clouds",
+        "/pcm_api/v2/sizes",
+        "/pcm_api/v2/clouds/AWSLAB-1/sizes",
+        "/pcm_api/v2/roles",
+    ],
+)
+def test_a_list_page_costs_the_same_queries_whatever_its_size(api, many, path):
+    small = queries(api, f"{path}?page_size=5")
+    large = queries(api, f"{path}?page_size=100")
+
+    assert small == large
