@@ -34,13 +34,15 @@ class CloudBreaker:
     def __init__(self, cloud: Cloud):
         self.pk = cloud.pk
         self.name = cloud.name
+        self._clean = False  # the last look found no failure to forget
 
     def _rows(self):
         return Cloud.objects.filter(pk=self.pk)
 
     def before_call(self) -> None:
         now = timezone.now()
-        state = self._rows().values_list("breaker_open_until", flat=True).first()
+        failures, state = self._rows().values_list("breaker_failures", "breaker_open_until").get()
+        self._clean = failures == 0 and state is None
         if state is None:
             return
         if state > now:
@@ -57,9 +59,8 @@ class CloudBreaker:
     def after_call(self, *, reached: bool) -> None:
         """`reached`: the cloud answered (even with an error of ours, like a bad id)."""
         if reached:
-            self._rows().exclude(breaker_failures=0, breaker_open_until=None).update(
-                breaker_failures=0, breaker_open_until=None
-            )
+            if not self._clean:  # no write when there is nothing to forget (the usual case)
+                self._rows().update(breaker_failures=0, breaker_open_until=None)
             return
         self._rows().update(breaker_failures=F("breaker_failures") + 1)
         cooldown = timedelta(seconds=settings.PCM_BREAKER_COOLDOWN)

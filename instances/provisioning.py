@@ -94,11 +94,15 @@ def _action_pending(instance: Instance) -> bool:
     )
 
 
-def apply_node(instance_pk, node: Node | None, *, worker: bool = False) -> Instance:
+def apply_node(
+    instance_pk, node: Node | None, *, worker: bool = False, enqueue_sync: bool = True
+) -> Instance:
     """Record what the provider says of the instance's node (None: it is gone).
 
     `worker`: called by the task that holds the instance's lease, which it releases.
     Others (refresh, reconciliation) leave alone a status that a pending action set.
+    `enqueue_sync`: tell the Inventory in a task of its own (a worker that goes on to do
+    it itself passes False).
     """
     with transaction.atomic():
         instance = Instance.objects.select_for_update().get(pk=instance_pk)
@@ -118,7 +122,8 @@ def apply_node(instance_pk, node: Node | None, *, worker: bool = False) -> Insta
         if instance.status != before and instance.status in STABLE:
             instance.inventory_synced = False  # the Inventory's record follows the status
         instance.save()
-    if instance.status != before and instance.status in STABLE and not instance.inventory_synced:
+    stable_now = instance.status != before and instance.status in STABLE
+    if enqueue_sync and stable_now and not instance.inventory_synced:
         queue.on_commit("inventory_sync", instance.pk)
     return instance
 
@@ -210,7 +215,7 @@ def provision(instance_id: str, request_id: str = "") -> None:
     if instance.status not in STABLE and instance.status != Status.DELETING:
         # Many clouds report the node running by the time they are asked again.
         try:
-            instance = apply_node(instance.pk, provider.get(node.provider_id))
+            instance = apply_node(instance.pk, provider.get(node.provider_id), enqueue_sync=False)
         except ProviderError as exc:
             logger.info("Instance %s: first look failed (%s)", instance_id, exc.message)
     _after_step(instance, request_id)
@@ -225,10 +230,11 @@ def _give_up(instance: Instance, error: str, request_id: str) -> None:
 
 
 def _after_step(instance: Instance, request_id: str) -> None:
-    """After a provider call: a stable status is final; otherwise look again soon."""
+    """After a provider call: a stable status is final (and the Inventory is told, here
+    rather than in one more task); otherwise look again soon."""
     if instance.status in STABLE:
         if not instance.inventory_synced:
-            queue.enqueue("inventory_sync", instance.pk, request_id)
+            inventory_sync(str(instance.pk), request_id)
     elif instance.status != Status.DELETING or instance.provider_id:
         queue.later("watch", settings.PCM_WATCH_SECONDS, instance.pk, request_id)
 
@@ -251,7 +257,7 @@ def act(instance_id: str, request_id: str, action: str) -> None:
         return
     with transaction.atomic():
         _finish_event(instance, action, request_id=request_id)
-    instance = apply_node(instance.pk, node, worker=True)
+    instance = apply_node(instance.pk, node, worker=True, enqueue_sync=False)
     _after_step(instance, request_id)
 
 
@@ -301,7 +307,7 @@ def delete(instance_id: str, request_id: str = "") -> None:
         else:
             _fail(instance_id, "delete", exc.message, request_id)
         return
-    instance = apply_node(instance.pk, node, worker=True)
+    instance = apply_node(instance.pk, node, worker=True, enqueue_sync=False)
     if instance.status == Status.DELETED:
         with transaction.atomic():
             _finish_event(instance, "delete", request_id=request_id)
@@ -320,11 +326,12 @@ def watch(instance_id: str, request_id: str = "") -> None:
     except ProviderError as exc:
         logger.info("Instance %s: watch failed (%s)", instance_id, exc.message)
     else:
-        instance = apply_node(instance.pk, node)
+        instance = apply_node(instance.pk, node, enqueue_sync=False)
     if instance.status == Status.DELETED:
         with transaction.atomic():
             _finish_event(instance, "delete", request_id=request_id)
     if instance.status in STABLE:
+        _after_step(instance, request_id)
         return
     age = (timezone.now() - instance.status_since).total_seconds()
     if age > settings.PCM_BUILD_TIMEOUT:
