@@ -42,11 +42,26 @@ def _names(queryset) -> str:
     return ", ".join(sorted(queryset.values_list("name", flat=True))) or "none"
 
 
+RELATED = ("cloud", "role", "environment", "size", "image", "created_by")
+
+
+def instance_by_id(*, clouds, cloud_name: str, key: str) -> Instance | None:
+    """The instance with PCM id `key` in the cloud called `cloud_name` among `clouds`, in
+    one query; None for anything else (a name, another cloud: ask instance_get)."""
+    try:
+        pk = uuid.UUID(key)
+    except ValueError:
+        return None
+    return (
+        Instance.objects.filter(pk=pk, cloud__name=cloud_name, cloud__in=clouds)
+        .select_related(*RELATED)
+        .first()
+    )
+
+
 def instance_get(*, cloud: Cloud, key: str) -> Instance:
     """An instance of the cloud by PCM id or by name (a live one before deleted ones)."""
-    instances = Instance.objects.filter(cloud=cloud).select_related(
-        "cloud", "role", "environment", "size", "image", "created_by"
-    )
+    instances = Instance.objects.filter(cloud=cloud).select_related(*RELATED)
     try:
         return instances.get(pk=uuid.UUID(key))
     except (ValueError, Instance.DoesNotExist):

@@ -60,6 +60,15 @@ class InstanceViewSet(viewsets.GenericViewSet):
 
     def get_object(self, *, operate: bool = False) -> Instance:
         """The instance, in a cloud the user may see (and act on, with `operate`)."""
+        if not operate:
+            # The common read, by PCM id: cloud, access and instance in one query.
+            found = services.instance_by_id(
+                clouds=visible_clouds(self.request.user),
+                cloud_name=self.kwargs["cloud"],
+                key=self.kwargs["instance"],
+            )
+            if found is not None:
+                return found
         cloud = cloud_for(self.request.user, self.kwargs["cloud"], operate=operate)
         return services.instance_get(cloud=cloud, key=self.kwargs["instance"])
 

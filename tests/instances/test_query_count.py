@@ -24,10 +24,17 @@ def queries(client, url: str) -> int:
 def many(aws, catalogue, bob):
     Instance.objects.bulk_create(
         Instance(
-            id=uuid.uuid4(), cloud=aws, name=f"node-{n:03}", environment=catalogue["dev"],
-            size=catalogue["sizes"]["small"], image=catalogue["images"]["centos-9"],
-            role=catalogue["web"], provider_size_id="t3.small", provider_image_id="ami-1",
-            status="running", created_by=bob,
+            id=uuid.uuid4(),
+            cloud=aws,
+            name=f"node-{n:03}",
+            environment=catalogue["dev"],
+            size=catalogue["sizes"]["small"],
+            image=catalogue["images"]["centos-9"],
+            role=catalogue["web"],
+            provider_size_id="t3.small",
+            provider_image_id="ami-1",
+            status="running",
+            created_by=bob,
         )
         for n in range(120)
     )
@@ -51,3 +58,15 @@ def test_a_list_page_costs_the_same_queries_whatever_its_size(api, many, path):
     large = queries(api, f"{path}?page_size=100")
 
     assert small == large
+
+
+def test_reading_one_instance_by_id_is_one_query_after_authentication(api, many):
+    instance = Instance.objects.first()
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get(f"/pcm_api/v2/clouds/AWSLAB-1/instances/{instance.pk}")
+
+    assert response.status_code == 200
+    # The token and its user, bob's grant to every cloud, then the instance (with its
+    # cloud, access, role, environment, size, image and creator) in one query.
+    assert len(captured) == 3, [q["sql"] for q in captured]
