@@ -367,6 +367,9 @@ def main() -> int:
     parser.add_argument("--instances", type=int, default=200, help="per throughput run")
     parser.add_argument("--workers", default="1,4,8,16")
     parser.add_argument("--reconcile", default="1000,10000")
+    parser.add_argument(
+        "--only", default="", help="comma-separated sections, e.g. reads,lists (default: all)"
+    )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     results: dict = {"database": connection.vendor, "machine": {"cores": os.cpu_count()}}
@@ -388,6 +391,8 @@ def main() -> int:
                 cloud, moto, [int(n) for n in args.reconcile.split(",")]
             ),
         }
+        if args.only:
+            sections = {k: v for k, v in sections.items() if k in args.only.split(",")}
         try:
             wait_port(port)
             for name, run in sections.items():
@@ -406,7 +411,10 @@ def main() -> int:
     (out / f"{stamp}.json").write_text(json.dumps(results, indent=2))
     if isinstance(results.get("throughput"), list):
         plot(results["throughput"], ROOT / "docs" / "bench-throughput.png")
-    print_table(results)
+    if args.only:
+        print(json.dumps({k: results[k] for k in sections}, indent=2))
+    else:
+        print_table(results)
     print(f"\nresults: bench/results/{stamp}.json; plot: docs/bench-throughput.png")
     return 0
 
