@@ -4,9 +4,6 @@ or stuck."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +14,7 @@ from instances.faults import POINTS
 from instances.models import Instance, Orphan
 from instances.provisioning import reconcile_cloud
 from providers.inventory.models import SystemRecord
-from tests.instances.test_qcluster import database_url, wait_for
+from tests.instances.test_qcluster import running_qcluster, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,29 +26,15 @@ FINAL = {"running", "stopped", "error", "deleted"}
 
 @pytest.fixture
 def crashing_cluster(request, tmp_path):
-    point = request.param
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "pcm.settings",
-        "PCM_FAULT_POINT": point,
-        "PCM_Q_WORKERS": "2",
-        # A killed worker's task comes back after `retry`; keep the test short.
-        "PCM_TASK_TIMEOUT": "6",
-        "PCM_TASK_RETRY": "8",
-        "PCM_LEASE_SECONDS": "6",
-        "PCM_WATCH_SECONDS": "1",
-    }
-    log = (tmp_path / "qcluster.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    yield point
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    # A killed worker's task comes back after `retry`: short times keep the test short.
+    with running_qcluster(
+        tmp_path / "qcluster.log",
+        PCM_FAULT_POINT=request.param,
+        PCM_TASK_TIMEOUT="6",
+        PCM_TASK_RETRY="8",
+        PCM_LEASE_SECONDS="6",
+    ):
+        yield request.param
 
 
 @pytest.mark.parametrize("crashing_cluster", POINTS, indirect=True)

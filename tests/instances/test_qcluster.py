@@ -3,6 +3,7 @@ worker): the API enqueues, the cluster provisions at moto, the row ends `running
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -29,25 +30,39 @@ def database_url() -> str:
     return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def qcluster(tmp_path):
-    env = {
+@contextlib.contextmanager
+def running_qcluster(log: Path, **env: str):
+    """`manage.py qcluster` on the test database, stopped afterwards."""
+    environment = {
         **os.environ,
         "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "pcm.settings",
         "PCM_Q_WORKERS": "2",
         "PCM_WATCH_SECONDS": "1",
-        "DJANGO_SETTINGS_MODULE": "pcm.settings",
+        **env,
     }
-    log = (tmp_path / "qcluster.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    yield process
-    process.terminate()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=out,
+        )
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def qcluster(tmp_path):
+    with running_qcluster(tmp_path / "qcluster.log") as process:
+        yield process
 
 
 def wait_for(predicate, seconds: float = 60):
