@@ -26,6 +26,7 @@ from clouds.services import inventory_for, provider_for
 from instances import queue
 from instances.choices import ACTIONS
 from instances.models import IdempotencyRecord, Instance, InstanceEvent
+from instances.provisioning import apply_node
 from pcm.errors import BadRequest, Conflict, LimitExceeded, NotFound, Unavailable, Unprocessable
 from providers.base import ExtraError, ProviderError, Unsupported
 from providers.inventory.base import InventoryError
@@ -438,8 +439,6 @@ def instance_refresh(*, instance: Instance) -> Instance:
         node = provider_for(instance.cloud).get(instance.provider_id)
     except ProviderError as exc:
         raise _provider_unavailable(instance.cloud, exc) from None
-    from instances.provisioning import apply_node  # the worker side's one way to record
-
     return apply_node(instance.pk, node)
 
 

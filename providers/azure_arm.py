@@ -15,7 +15,6 @@ from providers.base import (
     TIMEOUT_OPTION,
     CreateOptions,
     Node,
-    NotFoundAtProvider,
     Option,
     Provider,
     ProviderError,
@@ -79,6 +78,8 @@ class AzureProvider(Provider):
         "PowerState/deallocated": Status.STOPPED,
     }
     reserved_create_params = frozenset({"ex_resource_group"})
+    node_getter = "ex_get_node"
+    actions_need_full_node = True
 
     @classmethod
     def driver_class(cls):
@@ -125,9 +126,6 @@ class AzureProvider(Provider):
         publisher, offer, sku, version = provider_image_id.split(":")
         return AzureImage(version, sku, offer, publisher, self.settings["location"], driver)
 
-    def _libcloud_node(self, provider_id: str) -> LibcloudNode:
-        return self.driver.ex_get_node(provider_id)
-
     def list_sizes(self) -> list[Size]:
         sizes = self._read("list sizes", lambda d: d.list_sizes(self._location(d)))
         return [self._size(size) for size in sizes]
@@ -136,9 +134,3 @@ class AzureProvider(Provider):
         group = self.settings["resource_group"]
         nodes = self._read("list", lambda driver: driver.list_nodes(ex_resource_group=group))
         return [self._node(node) for node in nodes]
-
-    def get(self, provider_id: str) -> Node | None:
-        try:
-            return self._node(self._read("get", lambda driver: driver.ex_get_node(provider_id)))
-        except NotFoundAtProvider:
-            return None

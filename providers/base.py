@@ -168,6 +168,12 @@ class Provider(Configurable):
     read_attempts: ClassVar[int] = 3
     # The light call that proves the cloud answers and accepts the credentials.
     check_operation: ClassVar[str] = "list_sizes"
+    # A driver method that returns one node by provider id (None, or a 404, when there is
+    # none); without one, get() looks through list().
+    node_getter: ClassVar[str] = ""
+    # Whether actions need the node as the driver reports it (GCE's zone, Azure's network
+    # interfaces), fetched with node_getter, rather than a node object with just its id.
+    actions_need_full_node: ClassVar[bool] = False
 
     # A throttled call (HTTP 429, EC2's RequestLimitExceeded) was refused, not run: it is
     # retried after 1, 2, 4 s, reads and writes alike.
@@ -304,7 +310,13 @@ class Provider(Configurable):
 
     def get(self, provider_id: str) -> Node | None:
         """The node, or None when the provider no longer knows it."""
-        return next((node for node in self.list() if node.provider_id == provider_id), None)
+        if not self.node_getter:
+            return next((node for node in self.list() if node.provider_id == provider_id), None)
+        try:
+            node = self._read("get", lambda driver: getattr(driver, self.node_getter)(provider_id))
+        except NotFoundAtProvider:
+            return None
+        return self._node(node) if node else None
 
     def find(self, pcm_id: str) -> Node | None:
         """The node tagged with PCM's instance id, if a create got that far."""
@@ -348,6 +360,8 @@ class Provider(Configurable):
 
     def _libcloud_node(self, provider_id: str) -> LibcloudNode:
         """A node object for an action: most drivers need only its id."""
+        if self.actions_need_full_node:
+            return getattr(self.driver, self.node_getter)(provider_id)
         return LibcloudNode(provider_id, None, None, [], [], self.driver)
 
     def _size_arg(self, driver: NodeDriver, provider_size_id: str) -> Any:

@@ -12,8 +12,6 @@ from providers.base import (
     TAG,
     TIMEOUT_OPTION,
     CreateOptions,
-    Node,
-    NotFoundAtProvider,
     Option,
     Provider,
 )
@@ -51,6 +49,8 @@ class GCEProvider(Provider):
         "UNKNOWN": Status.UNKNOWN,
     }
     reserved_create_params = frozenset({"ex_labels"})
+    node_getter = "ex_get_node"
+    actions_need_full_node = True
 
     @classmethod
     def driver_class(cls):
@@ -85,15 +85,6 @@ class GCEProvider(Provider):
 
     def _image_arg(self, driver, provider_image_id: str) -> Any:
         return provider_image_id
-
-    def _libcloud_node(self, provider_id: str) -> LibcloudNode:
-        return self.driver.ex_get_node(provider_id)
-
-    def get(self, provider_id: str) -> Node | None:
-        try:
-            return self._node(self._read("get", lambda driver: driver.ex_get_node(provider_id)))
-        except NotFoundAtProvider:
-            return None
 
     def console_log(self, provider_id: str) -> str:
         self._require("console_log")

@@ -15,7 +15,6 @@ from libcloud.compute.base import Node as LibcloudNode
 
 from providers.base import (
     TIMEOUT_OPTION,
-    Node,
     NotFoundAtProvider,
     Option,
     Provider,
@@ -85,6 +84,7 @@ class LibvirtProvider(Provider):
     )
     capabilities = frozenset({"reboot", "start", "stop"})
     check_operation = "list"
+    node_getter = "ex_get_node_by_uuid"
     state_map = {
         "running": Status.RUNNING,
         "blocked": Status.RUNNING,
@@ -119,13 +119,6 @@ class LibvirtProvider(Provider):
         node = LibcloudNode(provider_id, None, None, [], [], self.driver)
         node._uuid = provider_id  # libcloud finds libvirt domains by node.uuid
         return node
-
-    def get(self, provider_id: str) -> Node | None:
-        try:
-            node = self._read("get", lambda driver: driver.ex_get_node_by_uuid(provider_id))
-        except NotFoundAtProvider:
-            return None
-        return self._node(node)
 
     def _call(self, operation: str, fn: Callable[[Any], T], *, read: bool) -> T:
         """libvirt calls are not HTTP and take no timeout: run them in a thread and stop

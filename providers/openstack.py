@@ -14,7 +14,6 @@ from providers.base import (
     TIMEOUT_OPTION,
     CreateOptions,
     Image,
-    Node,
     NotFoundAtProvider,
     Option,
     Provider,
@@ -124,6 +123,7 @@ class OpenStackProvider(Provider):
         "scheduling": Status.BUILDING,
     }
     plain_create_params = frozenset({"networks"})
+    node_getter = "ex_get_node_details"
 
     @classmethod
     def driver_class(cls):
@@ -171,10 +171,6 @@ class OpenStackProvider(Provider):
             hints["different_host"] = [*hints.get("different_host", []), *options.different_host]
             kwargs["ex_os_scheduler_hints"] = hints
         return kwargs
-
-    def get(self, provider_id: str) -> Node | None:
-        node = self._read("get", lambda driver: driver.ex_get_node_details(provider_id))
-        return self._node(node) if node else None
 
     def get_image(self, image_id: str) -> Image | None:
         try:
