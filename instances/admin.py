@@ -22,7 +22,16 @@ class ReadOnlyMixin:
 class InstanceEventInline(ReadOnlyMixin, admin.TabularInline):
     model = InstanceEvent
     extra = 0
-    fields = ["action", "actor", "outcome", "started_at", "finished_at", "error", "request_id"]
+    fields = [
+        "action",
+        "actor",
+        "outcome",
+        "started_at",
+        "finished_at",
+        "error",
+        "detail",
+        "request_id",
+    ]
     readonly_fields = fields
 
 

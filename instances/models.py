@@ -91,6 +91,7 @@ class InstanceEvent(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
     error = models.TextField(blank=True)
+    detail = models.TextField(blank=True, help_text="What happened, when it was not an error")
 
     class Meta:
         ordering = ["started_at", "id"]

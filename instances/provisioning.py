@@ -468,7 +468,7 @@ def _reconciled_away(instance: Instance, now) -> None:
         started_at=now,
         finished_at=now,
         outcome=Outcome.SUCCEEDED,
-        error="the node is gone at the provider",
+        detail="the node is gone at the provider",
     )
 
 

@@ -77,5 +77,14 @@ class ActionSerializer(serializers.Serializer):
 class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = InstanceEvent
-        fields = ["action", "actor", "request_id", "started_at", "finished_at", "outcome", "error"]
+        fields = [
+            "action",
+            "actor",
+            "request_id",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "error",
+            "detail",
+        ]
         read_only_fields = fields

@@ -67,7 +67,8 @@ def test_a_node_gone_at_the_provider_is_deleted_and_the_inventory_told(aws, thre
 
     three[1].refresh_from_db()
     assert three[1].status == "deleted"
-    assert three[1].events.last().action == "reconcile"
+    event = three[1].events.last()
+    assert (event.action, event.detail) == ("reconcile", "the node is gone at the provider")
     assert not SystemRecord.objects.filter(name=three[1].name).exists()
     assert SystemRecord.objects.filter(name=three[0].name, state="registered").exists()
 
