@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PEERS := .venv-peers
 PORT ?= 8000
 
-.PHONY: install peers run test lint format fuzz bench
+.PHONY: install peers run test lint format fuzz bench profile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ $(VENV)/.bench: requirements-bench.txt $(VENV)/.installed
 
 bench: $(VENV)/.bench peers
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# A profile of the read of one instance, PCM against the baseline, in one process.
+profile: $(VENV)/.bench
+	$(BIN)/python bench/profile.py $(PROFILE_ARGS)
 
 # schemathesis against a live PCM on loopback, from its OpenAPI schema.
 fuzz: install

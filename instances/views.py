@@ -63,7 +63,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
         if not operate:
             # The common read, by PCM id: cloud, access and instance in one query.
             found = services.instance_by_id(
-                clouds=visible_clouds(self.request.user),
+                user=self.request.user,
                 cloud_name=self.kwargs["cloud"],
                 key=self.kwargs["instance"],
             )

@@ -1,0 +1,86 @@
+"""Where the time of PCM's hot paths goes, in one process, without a network.
+
+`make profile` (or `.venv/bin/python bench/profile.py reads`): the read of one instance
+through PCM and through the baseline (bench/urls.py), each N times through Django's test
+client under pyinstrument; prints the time per request of each and PCM's profile. The
+ratios of record come from `make bench`; this says where to look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+os.environ["PCM_DATA_DIR"] = tempfile.mkdtemp(prefix="pcm-profile-")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+from pyinstrument import Profiler  # noqa: E402
+
+
+def setup() -> tuple[dict, str, str]:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from bench.run import make_rows
+    from clouds.models import Cloud
+
+    call_command("migrate", verbosity=0)
+    call_command("pcm_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    cloud = Cloud.objects.get(name="AWSLAB-1")
+    instance = make_rows(cloud, 1)[0]
+    admin = get_user_model().objects.get(username="admin")
+    headers = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get(user=admin).key}"}
+    return (
+        headers,
+        f"/pcm_api/v2/clouds/{cloud.name}/instances/{instance}",
+        f"/bench/baseline/instances/{instance}",
+    )
+
+
+def per_request(client: Client, url: str, headers: dict, count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        response = client.get(url, **headers)
+        assert response.status_code == 200, response.content
+    return (time.perf_counter() - started) / count * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000)
+    args = parser.parse_args()
+    headers, pcm, baseline = setup()
+    client = Client()
+    per_request(client, pcm, headers, 100)  # warm up
+    per_request(client, baseline, headers, 100)
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        per_request(client, pcm, headers, args.count)
+    print(profiler.output_text(show_all=False, color=False, time="percent_of_total"))
+    # Interleaved, the best of three each: drift on a shared machine hits both alike.
+    times = {"baseline": [], "pcm": []}
+    for _ in range(3):
+        times["baseline"].append(per_request(client, baseline, headers, args.count))
+        times["pcm"].append(per_request(client, pcm, headers, args.count))
+    base_ms, pcm_ms = min(times["baseline"]), min(times["pcm"])
+    print(
+        f"baseline {base_ms:.3f} ms/request, PCM {pcm_ms:.3f} ms/request, "
+        f"PCM's rate / baseline's {base_ms / pcm_ms:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
