@@ -37,7 +37,19 @@ def provider_for(cloud: Cloud) -> Provider:
         credentials = cloud.credentials
     except (registry.UnknownProvider, crypto.DecryptionError) as exc:
         raise ProviderError(f"Cloud {cloud.name}: {exc}", transient=False) from None
+    missing = _missing_secrets(plugin, credentials)
+    if missing:
+        raise ProviderError(
+            f"Cloud {cloud.name} has no credentials ({missing}): enter them in the admin",
+            transient=False,
+        )
     return plugin(cloud.options, credentials, guard=CloudBreaker(cloud))
+
+
+def _missing_secrets(plugin, credentials: dict) -> str:
+    """The required secrets not given (a cloud made by `pcm_config import` has none)."""
+    names = [o.name for o in plugin.secret_options() if o.required and not credentials.get(o.name)]
+    return ", ".join(names)
 
 
 def inventory_for(cloud: Cloud) -> Inventory:
@@ -50,6 +62,12 @@ def inventory_for(cloud: Cloud) -> Inventory:
         credentials = backend.credentials
     except (registry.UnknownProvider, crypto.DecryptionError) as exc:
         raise InventoryError(f"Inventory {backend.name}: {exc}", transient=False) from None
+    missing = _missing_secrets(plugin, credentials)
+    if missing:
+        raise InventoryError(
+            f"Inventory {backend.name} has no credentials ({missing}): enter them in the admin",
+            transient=False,
+        )
     return plugin(backend.options, credentials)
 
 
