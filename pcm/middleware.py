@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
+import time
 import uuid
 
 from django.conf import settings
@@ -12,7 +12,12 @@ from django.conf import settings
 from pcm.errors import RequestTooLarge
 from pcm.handlers import error_response
 
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# Defined with the plugins, which send it on (the HTTP Inventory's X-Request-ID).
+from providers.telemetry import request_id_var
+
+__all__ = ["RequestIdLogFilter", "RequestIdMiddleware", "request_id_var"]
+
+access_logger = logging.getLogger("pcm.requests")
 
 # A client may bring its own id (to follow one call through several systems); anything
 # else than a short token is replaced, so that a log line cannot be forged through it.
@@ -25,7 +30,8 @@ _CLOUD_ALIAS = re.compile(r"^/pcm_api/v2/(cloud|locations)(?=/|$)")
 class RequestIdMiddleware:
     """Gives every request an id: `X-Request-ID` from the client or a new UUID.
 
-    The id is in `request.id`, in every log line of the request and in the response header.
+    The id is in `request.id`, in every log line of the request (one of them, at the end,
+    says what was asked and answered), in the tasks it enqueues and in the response header.
     """
 
     def __init__(self, get_response):
@@ -35,8 +41,18 @@ class RequestIdMiddleware:
         given = request.headers.get("X-Request-ID", "")
         request.id = given if _CLIENT_ID.match(given) else str(uuid.uuid4())
         token = request_id_var.set(request.id)
+        started = time.monotonic()
         try:
             response = self.get_response(request)
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            access_logger.info(
+                "%s %s %s %.1f ms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration_ms,
+                extra={"status": response.status_code, "duration_ms": duration_ms},
+            )
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request.id

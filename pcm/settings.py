@@ -82,13 +82,18 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_q",
+    "django_prometheus",
+    "pcm",
     "providers",
     "providers.inventory",
     "clouds",
     "instances",
 ]
 
+# django-prometheus's two middlewares come first and last, to time the whole stack.
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "pcm.health.ProbeMiddleware",  # /healthz, /readyz, /metrics: before hosts and redirects
     "pcm.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "pcm.middleware.ApiPathMiddleware",
@@ -98,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "pcm.urls"
@@ -242,18 +248,34 @@ PCM_BREAKER_COOLDOWN = envint("PCM_BREAKER_COOLDOWN", 30)
 # For the worker-crash tests only (instances/faults.py): never set it in a deployment.
 PCM_FAULT_POINT = env("PCM_FAULT_POINT")
 
+# Observability (docs/observability.md). /metrics: with a token, for `Authorization: Bearer
+# <token>` from anywhere; without one, for loopback clients only.
+PCM_METRICS_TOKEN = env("PCM_METRICS_TOKEN")
+# /readyz fails when no django-q2 worker was seen for this long (0: do not check workers).
+PCM_WORKER_SEEN_SECONDS = envint("PCM_WORKER_SEEN_SECONDS", 120)
+# Logs: "plain" lines, or "json", one object per line, for a log collector.
+PCM_LOG_FORMAT = env("PCM_LOG_FORMAT", "plain")
+if PCM_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"PCM_LOG_FORMAT={PCM_LOG_FORMAT!r} is not plain or json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "pcm.middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # Every record's `extra` fields (cloud, operation, duration_ms, ...) become keys too.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": PCM_LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": env("PCM_LOG_LEVEL", "INFO")},

@@ -12,7 +12,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -23,6 +23,7 @@ from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.base import NodeDriver, NodeImage, NodeSize
 
+from providers import telemetry
 from providers.options import ConfigError, Configurable, Option
 from providers.status import Status
 
@@ -191,8 +192,13 @@ class Provider(Configurable):
         self.credentials = dict(credentials)
         self._driver: NodeDriver | None = None
         # Optional: an object with before_call() and after_call(reached=...) (a circuit
-        # breaker); PCM gives one per cloud (clouds/breaker.py).
+        # breaker) and the cloud's `name`; PCM gives one per cloud (clouds/breaker.py).
         self.guard = guard
+
+    @property
+    def cloud_name(self) -> str:
+        """The cloud's name in logs and metrics (the plugin's key for a bare Provider)."""
+        return getattr(self.guard, "name", "") or self.key
 
     def __repr__(self) -> str:  # never the credentials
         return f"<{type(self).__name__} {self.settings!r}>"
@@ -318,6 +324,11 @@ class Provider(Configurable):
             return None
         return self._node(node) if node else None
 
+    def get_many(self, provider_ids: Sequence[str]) -> dict[str, Node | None]:
+        """Several nodes by id (None: the provider no longer knows it). One call per node
+        here; a plugin whose cloud answers for many ids at once overrides it (EC2)."""
+        return {provider_id: self.get(provider_id) for provider_id in provider_ids}
+
     def find(self, pcm_id: str) -> Node | None:
         """The node tagged with PCM's instance id, if a create got that far."""
         return next((node for node in self.list() if node.pcm_id == pcm_id), None)
@@ -415,16 +426,19 @@ class Provider(Configurable):
         """Run one libcloud call: every failure becomes a ProviderError. Reads are retried
         (briefly) when the connection failed; timeouts are not, so a call never takes much
         longer than the cloud's timeout, and writes never are, unless the cloud refused
-        them as throttled (then they did not run)."""
+        them as throttled (then they did not run). Every provider call goes through here:
+        each attempt is timed, counted and logged (providers/telemetry.py)."""
         if self.guard is not None:
             self.guard.before_call()
         attempt = throttled = 0
         while True:
             attempt += 1
+            started = time.monotonic()
             try:
                 result = fn(self.driver)
             except Exception as exc:
                 error = self._translate(exc, operation)
+                telemetry.provider_call(self.cloud_name, operation, started, error.message)
                 if _throttled(exc) and throttled < self.throttle_retries:
                     throttled += 1
                     logger.info("%s on %s throttled; retrying", operation, self.key)
@@ -445,6 +459,7 @@ class Provider(Configurable):
                 if self.guard is not None:
                     self.guard.after_call(reached=not error.transient)
                 raise error from None
+            telemetry.provider_call(self.cloud_name, operation, started)
             if self.guard is not None:
                 self.guard.after_call(reached=True)
             return result

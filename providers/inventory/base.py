@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+from providers import telemetry
 from providers.options import Configurable
+
+OPERATIONS = ("reserve", "release", "register", "unregister")
 
 
 class InventoryError(Exception):
@@ -38,10 +43,21 @@ class SystemRecord:
 
 
 class Inventory(Configurable):
-    """Base of every Inventory backend, built from plain data like a compute plugin."""
+    """Base of every Inventory backend, built from plain data like a compute plugin.
+
+    Each operation a backend defines is timed, counted and logged (providers/telemetry.py)
+    without the backend doing anything: `__init_subclass__` wraps it, so that a
+    third-party backend is observed like the built-in ones.
+    """
 
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for operation in OPERATIONS:
+            if operation in cls.__dict__:
+                setattr(cls, operation, _observed(operation, cls.__dict__[operation]))
 
     def __init__(self, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
         self.settings = dict(settings)
@@ -65,3 +81,19 @@ class Inventory(Configurable):
     def unregister(self, *, cloud: str, name: str) -> None:
         """Remove the system after its instance is deleted (idempotent)."""
         raise NotImplementedError
+
+
+def _observed(operation: str, method: Callable) -> Callable:
+    @functools.wraps(method)
+    def call(self: Inventory, *args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        try:
+            result = method(self, *args, **kwargs)
+        except Exception as exc:
+            error = getattr(exc, "message", "") or type(exc).__name__
+            telemetry.inventory_call(self.key, operation, started, error)
+            raise
+        telemetry.inventory_call(self.key, operation, started)
+        return result
+
+    return call

@@ -7,6 +7,9 @@ The contract PCM expects, relative to the `base_url` option:
 - `DELETE /names/{cloud}/{name}` when the create failed: 2xx, or 404 if unknown.
 - `PUT /systems/{cloud}/{name}` with the system record once the instance exists: 2xx.
 - `DELETE /systems/{cloud}/{name}` once the instance is deleted: 2xx, or 404 if unknown.
+
+A call made for an API request (in the request or in its tasks) carries that request's id
+in `X-Request-ID`, so that the Inventory's logs and PCM's can be matched.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from urllib.parse import quote
 
 import requests
 
+from providers import telemetry
 from providers.inventory.base import Inventory, InventoryError, SystemRecord
 from providers.options import Option
 
@@ -38,6 +42,9 @@ class HttpInventory(Inventory):
     def _call(self, method: str, path: str, body: dict | None = None) -> requests.Response:
         url = self.settings["base_url"].rstrip("/") + path
         headers = {"Authorization": f"Bearer {self.credentials['token']}"}
+        request_id = telemetry.request_id_var.get()
+        if request_id != "-":  # the id of the API request this call is made for
+            headers["X-Request-ID"] = request_id
         try:
             response = requests.request(
                 method, url, json=body, headers=headers, timeout=self.settings.get("timeout", 10)
