@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from clouds.forms import (
     CloudForm,
@@ -30,6 +32,46 @@ from clouds.services import MappingCheck, catalogue_sync, cloud_check
 from providers import registry
 from providers.base import ProviderError
 
+GREEN, AMBER, RED, GREY, PURPLE = "#2e7d32", "#a85d00", "#c62828", "#616161", "#6a1b9a"
+
+
+def badge(text: str, colour: str, title: str = "") -> str:
+    """A coloured label; its text says everything, so it reads without the colour too."""
+    return format_html(
+        '<span class="pcm-badge" title="{}" style="background:{};color:#fff;padding:1px 7px;'
+        'border-radius:9px;white-space:nowrap">{}</span>',
+        title,
+        colour,
+        text,
+    )
+
+
+@admin.display(description="at the provider", ordering="found_at_provider")
+def found_at_provider(mapping: SizeMapping | ImageMapping) -> str:
+    """The stored outcome of the last lookup: a list must not call the provider per row."""
+    if mapping.found_at_provider is None:
+        return badge("unknown", GREY, "Never checked, or the cloud could not tell")
+    if mapping.found_at_provider:
+        return badge("found", GREEN)
+    return badge("not found", RED, "The provider does not offer this id (any more)")
+
+
+def _check_mappings(cloud: Cloud) -> tuple[int, list[str]]:
+    """Look each mapping of the cloud up at the provider (one size listing, one lookup per
+    image) and keep the outcome on it: how many were checked, and the provider ids the cloud
+    lacks. ProviderError when the cloud cannot tell: the mappings keep what they knew."""
+    checker = MappingCheck()
+    lookups = [(m, m.provider_size_id, checker.size_exists) for m in cloud.size_mappings.all()]
+    lookups += [(m, m.provider_image_id, checker.image_exists) for m in cloud.image_mappings.all()]
+    missing = []
+    for mapping, provider_id, exists in lookups:
+        found = exists(cloud, provider_id)
+        mapping.record_check(found)
+        mapping.save(update_fields=["found_at_provider", "checked_at"])
+        if not found:
+            missing.append(provider_id)
+    return len(lookups), missing
+
 
 def _with_checker(form_class):
     """The form class with one MappingCheck for this request (one listing per cloud)."""
@@ -45,6 +87,7 @@ def _report_warnings(request, forms) -> None:
 class MappingInline(admin.TabularInline):
     extra = 0
     kind = ""
+    readonly_fields = [found_at_provider, "checked_at"]
 
     def get_formset(self, request, obj=None, **kwargs):
         form = _with_checker(self.form)
@@ -82,23 +125,23 @@ class CloudAdmin(admin.ModelAdmin):
         "name",
         "provider",
         "enabled",
-        "last_check_ok",
+        "reachable",
         "last_check_at",
-        "last_check_latency_ms",
-        "max_vcpus",
-        "quota_instances",
+        "latency",
+        "breaker",
     ]
     list_filter = ["enabled", "provider", "last_check_ok"]
     search_fields = ["name", "description", "provider"]
     inlines = [SizeMappingInline, ImageMappingInline, CloudAccessInline]
-    actions = ["test_connection", "sync_catalogue"]
+    actions = ["test_connection", "sync_catalogue", "check_mappings"]
     readonly_fields = [
         "credentials_stored",
         "capabilities",
+        "reachable",
         "last_check_at",
-        "last_check_ok",
-        "last_check_latency_ms",
+        "latency",
         "last_check_error",
+        "breaker",
         "created_at",
         "updated_at",
     ]
@@ -113,10 +156,11 @@ class CloudAdmin(admin.ModelAdmin):
             "Reachability (Test connection, and every 5 minutes)",
             {
                 "fields": [
+                    "reachable",
                     "last_check_at",
-                    "last_check_ok",
-                    "last_check_latency_ms",
+                    "latency",
                     "last_check_error",
+                    "breaker",
                 ]
             },
         ),
@@ -130,6 +174,31 @@ class CloudAdmin(admin.ModelAdmin):
     @admin.display(description="capabilities")
     def capabilities(self, cloud: Cloud) -> str:
         return ", ".join(cloud.capabilities) or "-"
+
+    @admin.display(description="reachable", ordering="last_check_ok")
+    def reachable(self, cloud: Cloud) -> str:
+        if cloud.last_check_ok is None:
+            return badge("unknown", PURPLE, "Not checked yet")
+        if cloud.last_check_ok:
+            return badge("ok", GREEN)
+        return badge("failed", RED, cloud.last_check_error)
+
+    @admin.display(description="latency", ordering="last_check_latency_ms")
+    def latency(self, cloud: Cloud) -> str:
+        if cloud.last_check_latency_ms is None:
+            return "-"
+        return f"{cloud.last_check_latency_ms:.0f} ms"
+
+    @admin.display(description="circuit breaker")
+    def breaker(self, cloud: Cloud) -> str:
+        """clouds/breaker.py's state, read from the row (no call to the cloud)."""
+        until = cloud.breaker_open_until
+        if until is None:
+            failures = cloud.breaker_failures
+            return f"closed ({failures} failures in a row)" if failures else "closed"
+        if until > timezone.now():
+            return badge(f"open until {timezone.localtime(until):%H:%M:%S}", RED)
+        return badge("half-open: the next call decides", AMBER)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
@@ -159,6 +228,33 @@ class CloudAdmin(admin.ModelAdmin):
                     f"{cloud.name}: {synced.sizes} sizes and {synced.images} images fetched",
                     messages.SUCCESS,
                 )
+                self._report_mappings(request, cloud)
+
+    @admin.action(description="Check mappings at the provider")
+    def check_mappings(self, request, queryset):
+        for cloud in queryset:
+            self._report_mappings(request, cloud)
+
+    def _report_mappings(self, request, cloud: Cloud) -> None:
+        try:
+            checked, missing = _check_mappings(cloud)
+        except ProviderError as exc:
+            self.message_user(
+                request, f"{cloud.name}: mappings not checked: {exc.message}", messages.ERROR
+            )
+            return
+        if missing:
+            self.message_user(
+                request,
+                f"{cloud.name}: mapped but not offered by the provider: {', '.join(missing)}",
+                messages.WARNING,
+            )
+        elif checked:
+            self.message_user(
+                request,
+                f"{cloud.name}: all {checked} mappings are offered by the provider",
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         reload_view = self.admin_site.admin_view(self.reload_plugins)
@@ -221,7 +317,7 @@ class MappingAdmin(admin.ModelAdmin):
 @admin.register(SizeMapping)
 class SizeMappingAdmin(MappingAdmin):
     form = SizeMappingForm
-    list_display = ["size", "cloud", "provider_size_id"]
+    list_display = ["size", "cloud", "provider_size_id", found_at_provider, "checked_at"]
     list_filter = ["cloud", "size"]
     search_fields = ["provider_size_id", "size__name", "cloud__name"]
 
@@ -229,7 +325,7 @@ class SizeMappingAdmin(MappingAdmin):
 @admin.register(ImageMapping)
 class ImageMappingAdmin(MappingAdmin):
     form = ImageMappingForm
-    list_display = ["image", "cloud", "provider_image_id"]
+    list_display = ["image", "cloud", "provider_image_id", found_at_provider, "checked_at"]
     list_filter = ["cloud", "image"]
     search_fields = ["provider_image_id", "image__name", "cloud__name"]
 

@@ -156,7 +156,8 @@ class MappingForm(forms.ModelForm):
     """A size or image mapping whose provider id is checked at the provider on save.
 
     A provider id the cloud does not know is refused; when the cloud cannot be asked
-    (unreachable, no such listing), the save goes ahead and `warnings` says so.
+    (unreachable, no such listing), the save goes ahead and `warnings` says so. The outcome
+    is kept on the mapping for the admin's lists.
     """
 
     kind = ""
@@ -186,8 +187,10 @@ class MappingForm(forms.ModelForm):
         try:
             exists = self.exists(self.checker or MappingCheck(), cloud, provider_id)
         except ProviderError as exc:
+            self.instance.record_check(None)
             self.warnings.append(f"{provider_id} was not checked at {cloud.name}: {exc.message}")
             return cleaned
+        self.instance.record_check(exists)
         if not exists:
             self.add_error(
                 self.id_field,

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from clouds import crypto
 from providers import registry
@@ -258,7 +259,26 @@ class Cloud(EncryptedCredentials):
             raise ValidationError({"options": messages}) from None
 
 
-class SizeMapping(models.Model):
+class CheckedAtProvider(models.Model):
+    """A mapping's provider id as last looked up at the provider (when a form saves it, and
+    on the cloud's "Sync catalogue" and "Check mappings"), so that a list shows it without
+    calling the provider once per row."""
+
+    found_at_provider = models.BooleanField(
+        null=True, editable=False, help_text="Unknown: never checked, or the cloud could not tell"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def record_check(self, found: bool | None) -> None:
+        """Keep the outcome of a lookup (unsaved: the caller saves the row)."""
+        self.found_at_provider = found
+        self.checked_at = timezone.now()
+
+
+class SizeMapping(CheckedAtProvider):
     """Which flavour of a cloud an abstract size means."""
 
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="size_mappings")
@@ -275,7 +295,7 @@ class SizeMapping(models.Model):
         return f"{self.size} on {self.cloud}: {self.provider_size_id}"
 
 
-class ImageMapping(models.Model):
+class ImageMapping(CheckedAtProvider):
     """Which image of a cloud an abstract image means."""
 
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="image_mappings")
