@@ -1,9 +1,14 @@
-"""Where the time of PCM's hot paths goes, in one process, without a network.
+"""Where the time of PCM's hot paths goes, in one process, under pyinstrument.
 
-`make profile` (or `.venv/bin/python bench/profile.py reads`): the read of one instance
-through PCM and through the baseline (bench/urls.py), each N times through Django's test
-client under pyinstrument; prints the time per request of each and PCM's profile. The
-ratios of record come from `make bench`; this says where to look.
+`make profile PROFILE_ARGS=reads` (the default): the read of one instance through PCM and
+through the baseline (bench/urls.py), each --count times through Django's test client;
+prints PCM's profile and the time per request of each.
+
+`make profile PROFILE_ARGS=provision`: --count creates through the API, then their tasks
+run in this process (as a qcluster worker would, one at a time) against moto; prints the
+profile of the tasks and the time per instance against direct libcloud creates.
+
+The ratios of record come from `make bench`; this says where to look.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 
 
@@ -57,10 +63,71 @@ def per_request(client: Client, url: str, headers: dict, count: int) -> float:
     return (time.perf_counter() - started) / count * 1000
 
 
+def provision(count: int) -> None:
+    import pydoc
+
+    from django_q.brokers import get_broker
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    from bench.run import clear_instances
+    from clouds.models import Cloud
+    from clouds.services import provider_for
+    from instances.models import Instance
+    from providers.base import CreateOptions
+    from tests import peers
+
+    headers, _, _ = setup()
+    with peers.moto_server(Path(tempfile.mkdtemp())) as moto:
+        clear_instances()
+        cloud = Cloud.objects.get(name="AWSLAB-1")
+        cloud.options = {"region": "us-east-1", "endpoint": moto.url, "timeout": 30}
+        cloud.quota_instances = cloud.quota_vcpus = cloud.quota_ram_mb = None
+        cloud.save()
+        provider = provider_for(cloud)
+        provider.guard = None
+        started = time.perf_counter()
+        for n in range(count):
+            provider.create(
+                f"direct-{n}", "t3.small", "ami-760aaa0f", CreateOptions(pcm_id=f"d{n}")
+            )
+        direct_ms = (time.perf_counter() - started) / count * 1000
+        moto.reset()
+
+        client = Client()
+        url = f"/pcm_api/v2/clouds/{cloud.name}/instances"
+        started = time.perf_counter()
+        for _ in range(count):
+            response = client.post(url, {"size": "small"}, "application/json", **headers)
+            assert response.status_code == 202, response.content
+        api_ms = (time.perf_counter() - started) / count * 1000
+
+        broker = get_broker()
+        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        with profiler:
+            while Instance.objects.exclude(status="running").exists():
+                OrmQ.objects.update(lock=timezone.now())  # follow-ups: due now
+                for task_id, payload in broker.dequeue() or []:
+                    task = SignedPackage.loads(payload)
+                    broker.acknowledge(task_id)
+                    pydoc.locate(task["func"])(*task["args"], **task["kwargs"])
+        worker_ms = (time.perf_counter() - started) / count * 1000
+    print(profiler.output_text(show_all=False, color=False, time="percent_of_total"))
+    print(
+        f"direct create {direct_ms:.1f} ms/instance; PCM: API {api_ms:.1f} ms + worker "
+        f"{worker_ms:.1f} ms per instance; direct / PCM {direct_ms / (api_ms + worker_ms):.2f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", choices=["reads", "provision"], default="reads")
     parser.add_argument("--count", type=int, default=2000)
     args = parser.parse_args()
+    if args.what == "provision":
+        provision(min(args.count, 200))
+        return 0
     headers, pcm, baseline = setup()
     client = Client()
     per_request(client, pcm, headers, 100)  # warm up

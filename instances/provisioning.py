@@ -212,12 +212,8 @@ def provision(instance_id: str, request_id: str = "") -> None:
     crash_point("after_provider_call", instance.attempts)
     instance = _record_created(instance_id, node, request_id)
     crash_point("after_commit", instance.attempts)
-    if instance.status not in STABLE and instance.status != Status.DELETING:
-        # Many clouds report the node running by the time they are asked again.
-        try:
-            instance = apply_node(instance.pk, provider.get(node.provider_id), enqueue_sync=False)
-        except ProviderError as exc:
-            logger.info("Instance %s: first look failed (%s)", instance_id, exc.message)
+    # A new node is seldom running yet: it is looked at again in a while, together with
+    # the cloud's other new nodes (watch).
     _after_step(instance, request_id)
 
 
@@ -314,19 +310,49 @@ def delete(instance_id: str, request_id: str = "") -> None:
     _after_step(instance, request_id)
 
 
+# At most this many nodes asked for in one look (watch).
+WATCH_BATCH = 100
+
+
+def _building_peers(instance: Instance) -> list[tuple]:
+    """Other nodes of the cloud being built, that no worker holds: (pk, provider id)."""
+    return list(
+        Instance.objects.filter(cloud_id=instance.cloud_id, status=Status.BUILDING)
+        .exclude(pk=instance.pk)
+        .exclude(provider_id="")
+        .exclude(busy_until__gt=timezone.now())
+        .order_by("status_since")
+        .values_list("pk", "provider_id")[: WATCH_BATCH - 1]
+    )
+
+
 def watch(instance_id: str, request_id: str = "") -> None:
-    """Look at a node in a transitional status again, until it is stable or too late."""
+    """Look at a node in a transitional status again, until it is stable or too late.
+
+    One look covers the cloud's other nodes being built too (one provider call for all of
+    them where the plugin can, EC2's DescribeInstances): their own watch then finds them
+    stable and has only the Inventory left to tell, under their own request id.
+    """
     instance = Instance.objects.select_related("cloud").filter(pk=instance_id).first()
-    if instance is None or instance.status in STABLE or not instance.provider_id:
+    if instance is None or not instance.provider_id:
+        return
+    if instance.status in STABLE:
+        _after_step(instance, request_id)  # it was looked at with others: tell the Inventory
         return
     if instance.busy_until and instance.busy_until > timezone.now():
         return  # a worker is on it and will look itself
+    peers = _building_peers(instance)
     try:
-        node = provider_for(instance.cloud).get(instance.provider_id)
+        nodes = provider_for(instance.cloud).get_many(
+            [instance.provider_id, *(provider_id for _, provider_id in peers)]
+        )
     except ProviderError as exc:
         logger.info("Instance %s: watch failed (%s)", instance_id, exc.message)
     else:
-        instance = apply_node(instance.pk, node, enqueue_sync=False)
+        instance = apply_node(instance.pk, nodes[instance.provider_id], enqueue_sync=False)
+        for pk, provider_id in peers:
+            if nodes.get(provider_id) is not None:  # a vanished one: its own watch says so
+                apply_node(pk, nodes[provider_id], enqueue_sync=False)
     if instance.status == Status.DELETED:
         with transaction.atomic():
             _finish_event(instance, "delete", request_id=request_id)

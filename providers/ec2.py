@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -188,6 +189,18 @@ class EC2Provider(Provider):
         except NotFoundAtProvider:
             return None
         return self._node(nodes[0]) if nodes else None
+
+    def get_many(self, provider_ids: Sequence[str]) -> dict[str, Node | None]:
+        """One DescribeInstances for all of them; if one id is unknown EC2 refuses the
+        whole call, and then each is asked on its own."""
+        try:
+            nodes = self._read(
+                "get", lambda driver: driver.list_nodes(ex_node_ids=list(provider_ids))
+            )
+        except NotFoundAtProvider:
+            return super().get_many(provider_ids)
+        found = {node.provider_id: node for node in map(self._node, nodes)}
+        return {provider_id: found.get(provider_id) for provider_id in provider_ids}
 
     def console_log(self, provider_id: str) -> str:
         self._require("console_log")

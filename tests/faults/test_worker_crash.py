@@ -63,4 +63,9 @@ def test_a_worker_killed_at_each_step_loses_and_duplicates_nothing(
     assert not Orphan.objects.exists()  # 0 orphans
     assert {i.provider_id for i in instances} == {n.provider_id for n in nodes}
     assert SystemRecord.objects.filter(state="registered").count() == PER_STEP
-    assert all(i.attempts == 2 for i in instances)  # each was killed once, then finished
+    if crashing_cluster == "after_commit":
+        # The node was recorded before the kill: another instance's look at the cloud's
+        # new nodes (watch) may find it running before its own task comes back.
+        assert all(i.attempts in (1, 2) for i in instances)
+    else:
+        assert all(i.attempts == 2 for i in instances)  # each was killed once, then finished

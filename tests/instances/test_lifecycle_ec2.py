@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from clouds.services import provider_for
 from providers.inventory.models import SystemRecord
@@ -17,6 +18,28 @@ def running(client_api, aws, worker) -> dict:
     body = client_api.post(URL, {"size": "small", "role": "web"}).json()
     worker.run()
     return client_api.get(f"{URL}/{body['id']}").json()
+
+
+def provider_calls(operation: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "pcm_provider_call_duration_seconds_count",
+            {"cloud": "AWSLAB-1", "operation": operation},
+        )
+        or 0
+    )
+
+
+def test_one_look_at_the_cloud_sees_all_its_new_nodes_running(client_api, aws, worker):
+    ids = [client_api.post(URL, {"size": "small"}).json()["id"] for _ in range(5)]
+    creates, looks = provider_calls("create"), provider_calls("get")
+
+    worker.run()
+
+    assert [client_api.get(f"{URL}/{i}").json()["status"] for i in ids] == ["running"] * 5
+    assert provider_calls("create") - creates == 5
+    assert provider_calls("get") - looks == 1  # one DescribeInstances for the five
+    assert SystemRecord.objects.filter(state="registered").count() == 5
 
 
 def put(client_api, instance, status, via="clouds"):

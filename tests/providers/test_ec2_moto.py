@@ -67,6 +67,23 @@ def test_create_tags_the_node_and_get_list_and_find_see_it(ec2):
     assert ec2.find("pcm-9999") is None
 
 
+def test_get_many_asks_for_several_nodes_at_once_and_survives_an_unknown_id(ec2):
+    ids = [
+        ec2.create(f"web-{n}", "t3.small", AMI, CreateOptions(pcm_id=f"p{n}")).provider_id
+        for n in range(3)
+    ]
+    unknown = "i-0123456789abcdef0"
+
+    nodes = ec2.get_many(ids)
+    with_unknown = ec2.get_many([ids[0], unknown])
+
+    assert {provider_id: node.status for provider_id, node in nodes.items()} == dict.fromkeys(
+        ids, Status.RUNNING
+    )
+    assert with_unknown[ids[0]].provider_id == ids[0]
+    assert with_unknown[unknown] is None
+
+
 def test_power_operations_and_the_console(ec2):
     node_id = ec2.create("web-1", "t3.small", AMI, CreateOptions(pcm_id="p")).provider_id
 
