@@ -351,8 +351,10 @@ def watch(instance_id: str, request_id: str = "") -> None:
     else:
         instance = apply_node(instance.pk, nodes[instance.provider_id], enqueue_sync=False)
         for pk, provider_id in peers:
-            if nodes.get(provider_id) is not None:  # a vanished one: its own watch says so
-                apply_node(pk, nodes[provider_id], enqueue_sync=False)
+            node = nodes.get(provider_id)
+            # Still building: nothing to record. Vanished: its own watch says so.
+            if node is not None and node.status != Status.BUILDING:
+                apply_node(pk, node, enqueue_sync=False)
     if instance.status == Status.DELETED:
         with transaction.atomic():
             _finish_event(instance, "delete", request_id=request_id)
