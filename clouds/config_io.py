@@ -241,6 +241,8 @@ class CloudKind(Kind):
                     continue
                 mapping = mapping or model(cloud=cloud, **{target: abstract})
                 setattr(mapping, id_field, provider_id)
+                # Not checked at the provider here: whatever was known of the old id is moot.
+                mapping.found_at_provider = mapping.checked_at = None
                 _full_clean(mapping, f"{what}: {key}: {name}", lambda _field, line=line: line)
                 mapping.save()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -314,24 +314,33 @@ def delete(instance_id: str, request_id: str = "") -> None:
 WATCH_BATCH = 100
 
 
-def _building_peers(instance: Instance) -> list[tuple]:
-    """Other nodes of the cloud being built, that no worker holds: (pk, provider id)."""
-    return list(
-        Instance.objects.filter(cloud_id=instance.cloud_id, status=Status.BUILDING)
-        .exclude(pk=instance.pk)
-        .exclude(provider_id="")
-        .exclude(busy_until__gt=timezone.now())
-        .order_by("status_since")
-        .values_list("pk", "provider_id")[: WATCH_BATCH - 1]
-    )
+def _claim_peers(instance: Instance) -> tuple[list[tuple], datetime]:
+    """Take the lease of the cloud's other nodes being built that no worker holds, so that
+    watches running at the same time do not ask for the same nodes: [(pk, provider id)],
+    and the lease's end (the caller gives the lease back)."""
+    now = timezone.now()
+    until = now + _lease()
+    with transaction.atomic():
+        peers = list(
+            Instance.objects.select_for_update(skip_locked=True)
+            .filter(cloud_id=instance.cloud_id, status=Status.BUILDING)
+            .exclude(pk=instance.pk)
+            .exclude(provider_id="")
+            .exclude(busy_until__gt=now)
+            .order_by("status_since")
+            .values_list("pk", "provider_id")[: WATCH_BATCH - 1]
+        )
+        Instance.objects.filter(pk__in=[pk for pk, _ in peers]).update(busy_until=until)
+    return peers, until
 
 
 def watch(instance_id: str, request_id: str = "") -> None:
     """Look at a node in a transitional status again, until it is stable or too late.
 
     One look covers the cloud's other nodes being built too (one provider call for all of
-    them where the plugin can, EC2's DescribeInstances): their own watch then finds them
-    stable and has only the Inventory left to tell, under their own request id.
+    them where the plugin can, EC2's DescribeInstances), which it holds meanwhile: their
+    own watch waits for it, then finds them stable and has only the Inventory left to
+    tell, under their own request id.
     """
     instance = Instance.objects.select_related("cloud").filter(pk=instance_id).first()
     if instance is None or not instance.provider_id:
@@ -340,8 +349,10 @@ def watch(instance_id: str, request_id: str = "") -> None:
         _after_step(instance, request_id)  # it was looked at with others: tell the Inventory
         return
     if instance.busy_until and instance.busy_until > timezone.now():
-        return  # a worker is on it and will look itself
-    peers = _building_peers(instance)
+        # A worker (or another watch's look) holds it: look after it is done.
+        queue.later("watch", settings.PCM_WATCH_SECONDS, instance_id, request_id)
+        return
+    peers, until = _claim_peers(instance)
     try:
         nodes = provider_for(instance.cloud).get_many(
             [instance.provider_id, *(provider_id for _, provider_id in peers)]
@@ -355,6 +366,10 @@ def watch(instance_id: str, request_id: str = "") -> None:
             # Still building: nothing to record. Vanished: its own watch says so.
             if node is not None and node.status != Status.BUILDING:
                 apply_node(pk, node, enqueue_sync=False)
+    finally:
+        Instance.objects.filter(pk__in=[pk for pk, _ in peers], busy_until=until).update(
+            busy_until=None
+        )
     if instance.status == Status.DELETED:
         with transaction.atomic():
             _finish_event(instance, "delete", request_id=request_id)

@@ -331,3 +331,25 @@ def test_the_example_in_the_docs_imports_into_an_empty_database(db, tmp_path):
 
     assert "0 changed, 0 unchanged" in output
     assert Cloud.objects.get(name="AWSLAB-1").size_mappings.get().provider_size_id == "t3.small"
+
+
+def test_a_mapping_given_another_provider_id_forgets_what_was_checked_of_the_old_one(
+    rich, tmp_path
+):
+    mapping = SizeMapping.objects.get(cloud__name="OFFLINE-2", size__name="small")
+    mapping.record_check(True)
+    mapping.save()
+    kept = ImageMapping.objects.get(cloud__name="OFFLINE-2")
+    kept.record_check(True)
+    kept.save()
+
+    load(tmp_path, export().replace("small: '123'", "small: '456'"))
+
+    mapping.refresh_from_db()
+    kept.refresh_from_db()
+    assert (mapping.provider_size_id, mapping.found_at_provider, mapping.checked_at) == (
+        "456",
+        None,
+        None,
+    )
+    assert kept.found_at_provider is True  # unchanged mappings keep their check

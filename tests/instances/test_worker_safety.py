@@ -130,3 +130,34 @@ def test_a_follow_up_waits_in_the_queue_without_a_worker(aws, worker):
 
     assert OrmQ.objects.count() == 1
     assert worker.broker.dequeue() is None  # not yet visible to any worker
+
+
+def building(client_api, worker, count: int) -> list[str]:
+    """Instances created at the provider, not looked at yet (their watches still queued)."""
+    ids = [client_api.post(URL, {"size": "small"}).json()["id"] for _ in range(count)]
+    worker.run(later=False)
+    assert set(Instance.objects.values_list("status", flat=True)) == {"building"}
+    return ids
+
+
+def test_a_look_holds_the_peers_it_asks_for_so_no_other_look_asks_for_them(client_api, aws, worker):
+    first, *others = building(client_api, worker, 4)
+
+    peers, _ = provisioning._claim_peers(Instance.objects.get(pk=first))
+    again, _ = provisioning._claim_peers(Instance.objects.get(pk=first))
+
+    assert sorted(str(pk) for pk, _ in peers) == sorted(others)
+    assert again == []  # held by the first look
+
+
+def test_a_watch_of_a_held_instance_looks_again_later_and_then_finishes_it(client_api, aws, worker):
+    (held,) = building(client_api, worker, 1)
+    worker.broker.purge_queue()
+    Instance.objects.filter(pk=held).update(busy_until=timezone.now() + timedelta(minutes=1))
+
+    provisioning.watch(held)
+
+    assert Instance.objects.get(pk=held).status == "building"
+    Instance.objects.filter(pk=held).update(busy_until=None)  # the holder is done
+    assert worker.run() == ["watch"]
+    assert Instance.objects.get(pk=held).status == "running"
