@@ -95,14 +95,19 @@ def _action_pending(instance: Instance) -> bool:
 
 
 def apply_node(
-    instance_pk, node: Node | None, *, worker: bool = False, enqueue_sync: bool = True
+    instance_pk,
+    node: Node | None,
+    *,
+    worker: bool = False,
+    enqueue_sync: bool = True,
+    request_id: str = "",
 ) -> Instance:
     """Record what the provider says of the instance's node (None: it is gone).
 
     `worker`: called by the task that holds the instance's lease, which it releases.
     Others (refresh, reconciliation) leave alone a status that a pending action set.
-    `enqueue_sync`: tell the Inventory in a task of its own (a worker that goes on to do
-    it itself passes False).
+    `enqueue_sync`: tell the Inventory in a task of its own, under `request_id` (a worker
+    that goes on to do it itself passes False).
     """
     with transaction.atomic():
         instance = Instance.objects.select_for_update().get(pk=instance_pk)
@@ -124,7 +129,7 @@ def apply_node(
         instance.save()
     stable_now = instance.status != before and instance.status in STABLE
     if enqueue_sync and stable_now and not instance.inventory_synced:
-        queue.on_commit("inventory_sync", instance.pk)
+        queue.on_commit("inventory_sync", instance.pk, request_id)
     return instance
 
 

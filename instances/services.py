@@ -439,7 +439,7 @@ def _provider_unavailable(cloud: Cloud, exc: ProviderError) -> Unavailable:
     )
 
 
-def instance_refresh(*, instance: Instance) -> Instance:
+def instance_refresh(*, instance: Instance, request_id: str = "") -> Instance:
     """The instance as the provider reports it now (?refresh=true), within its timeout."""
     if not instance.provider_id:
         return instance
@@ -447,7 +447,7 @@ def instance_refresh(*, instance: Instance) -> Instance:
         node = provider_for(instance.cloud).get(instance.provider_id)
     except ProviderError as exc:
         raise _provider_unavailable(instance.cloud, exc) from None
-    return apply_node(instance.pk, node)
+    return apply_node(instance.pk, node, request_id=request_id)
 
 
 def instance_console(*, instance: Instance) -> str:

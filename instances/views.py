@@ -160,7 +160,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, cloud, instance):
         found = self.get_object()
         if _flag(request, "refresh"):
-            found = services.instance_refresh(instance=found)
+            found = services.instance_refresh(instance=found, request_id=request.id)
         return Response(InstanceSerializer(found).data)
 
     @extend_schema(

@@ -91,6 +91,26 @@ def test_stop_then_start(client_api, running, worker):
     assert client_api.get(f"{URL}/{running['id']}").json()["status"] == "running"
 
 
+def test_a_refresh_that_finds_a_new_status_tells_the_inventory_under_its_request_id(
+    client_api, running, aws, worker
+):
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    provider_for(aws).stop(running["provider_id"])  # behind PCM's back
+    worker.broker.purge_queue()
+
+    body = client_api.get(
+        f"{URL}/{running['id']}?refresh=true", HTTP_X_REQUEST_ID="refresh-1"
+    ).json()
+
+    tasks = [SignedPackage.loads(q.payload) for q in OrmQ.objects.all()]
+    assert body["status"] == "stopped"
+    assert [(t["func"], t["args"]) for t in tasks] == [
+        ("instances.tasks.inventory_sync", (running["id"], "refresh-1"))
+    ]
+
+
 @pytest.mark.parametrize(
     ("first", "then", "message"),
     [
