@@ -8,9 +8,11 @@ class PcmConfig(AppConfig):
     verbose_name = "PCM"
 
     def ready(self) -> None:
-        from django_q.signals import pre_execute
+        from django_q.signals import post_spawn, pre_execute
 
         from pcm import health
 
-        # In a qcluster worker, each task it starts says the worker is alive.
+        # In a qcluster worker, its start and each task it starts say the worker is alive
+        # (so /readyz is ready as soon as a cluster is up, not a minute later).
+        post_spawn.connect(health.task_started, dispatch_uid="pcm-worker-spawned")
         pre_execute.connect(health.task_started, dispatch_uid="pcm-worker-heartbeat")

@@ -59,7 +59,8 @@ def heartbeat() -> None:
 
 
 def task_started(sender, **kwargs) -> None:
-    """django-q2's pre_execute signal, in a worker, before each task."""
+    """django-q2's post_spawn and pre_execute signals, in a worker: at its start and
+    before each task."""
     if time.monotonic() - _last_beat < BEAT_SECONDS:
         return
     try:
