@@ -11,6 +11,7 @@ the demo's old instances deleted.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,7 +58,16 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     (ROOT / "var").mkdir(exist_ok=True)
     started: list[subprocess.Popen] = []
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true")}
+    # The server's /metrics shows the workers' provider calls too: a directory for
+    # prometheus_client's multiprocess mode, emptied at each start (docs/observability.md).
+    metrics = ROOT / "var" / "prometheus"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir()
+    env = {
+        **os.environ,
+        "DEBUG": os.environ.get("DEBUG", "true"),
+        "PROMETHEUS_MULTIPROC_DIR": os.environ.get("PROMETHEUS_MULTIPROC_DIR", str(metrics)),
+    }
     try:
         start_peer(
             "moto", 5000, [str(PEERS / "moto_server"), "-H", "127.0.0.1", "-p", "5000"], started
