@@ -28,7 +28,7 @@ from clouds.models import (
     Role,
     SizeMapping,
 )
-from clouds.services import MappingCheck, catalogue_sync, cloud_check
+from clouds.services import MappingCheck, catalogue_sync, cloud_check, mappings_check
 from providers import registry
 from providers.base import ProviderError
 
@@ -54,23 +54,6 @@ def found_at_provider(mapping: SizeMapping | ImageMapping) -> str:
     if mapping.found_at_provider:
         return badge("found", GREEN)
     return badge("not found", RED, "The provider does not offer this id (any more)")
-
-
-def _check_mappings(cloud: Cloud) -> tuple[int, list[str]]:
-    """Look each mapping of the cloud up at the provider (one size listing, one lookup per
-    image) and keep the outcome on it: how many were checked, and the provider ids the cloud
-    lacks. ProviderError when the cloud cannot tell: the mappings keep what they knew."""
-    checker = MappingCheck()
-    lookups = [(m, m.provider_size_id, checker.size_exists) for m in cloud.size_mappings.all()]
-    lookups += [(m, m.provider_image_id, checker.image_exists) for m in cloud.image_mappings.all()]
-    missing = []
-    for mapping, provider_id, exists in lookups:
-        found = exists(cloud, provider_id)
-        mapping.record_check(found)
-        mapping.save(update_fields=["found_at_provider", "checked_at"])
-        if not found:
-            missing.append(provider_id)
-    return len(lookups), missing
 
 
 def _with_checker(form_class):
@@ -237,7 +220,7 @@ class CloudAdmin(admin.ModelAdmin):
 
     def _report_mappings(self, request, cloud: Cloud) -> None:
         try:
-            checked, missing = _check_mappings(cloud)
+            checked, missing = mappings_check(cloud=cloud)
         except ProviderError as exc:
             self.message_user(
                 request, f"{cloud.name}: mappings not checked: {exc.message}", messages.ERROR

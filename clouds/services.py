@@ -157,3 +157,20 @@ class MappingCheck:
 
     def image_exists(self, cloud: Cloud, provider_image_id: str) -> bool:
         return provider_for(cloud).get_image(provider_image_id) is not None
+
+
+def mappings_check(*, cloud: Cloud) -> tuple[int, list[str]]:
+    """Look each mapping of the cloud up at the provider (one size listing, one lookup per
+    image) and keep the outcome on it: how many were checked, and the provider ids the cloud
+    lacks. ProviderError when the cloud cannot tell: the mappings keep what they knew."""
+    checker = MappingCheck()
+    lookups = [(m, m.provider_size_id, checker.size_exists) for m in cloud.size_mappings.all()]
+    lookups += [(m, m.provider_image_id, checker.image_exists) for m in cloud.image_mappings.all()]
+    missing = []
+    for mapping, provider_id, exists in lookups:
+        found = exists(cloud, provider_id)
+        mapping.record_check(found)
+        mapping.save(update_fields=["found_at_provider", "checked_at"])
+        if not found:
+            missing.append(provider_id)
+    return len(lookups), missing
