@@ -342,8 +342,8 @@ def _claim_peers(instance: Instance) -> tuple[list[tuple], datetime]:
 def watch(instance_id: str, request_id: str = "") -> None:
     """Look at a node in a transitional status again, until it is stable or too late.
 
-    One look covers the cloud's other nodes being built too (one provider call for all of
-    them where the plugin can, EC2's DescribeInstances), which it holds meanwhile: their
+    Where the plugin asks for many nodes in one call (EC2's DescribeInstances), one look
+    covers the cloud's other nodes being built too, which it holds meanwhile: their
     own watch waits for it, then finds them stable and has only the Inventory left to
     tell, under their own request id.
     """
@@ -357,9 +357,12 @@ def watch(instance_id: str, request_id: str = "") -> None:
         # A worker (or another watch's look) holds it: look after it is done.
         queue.later("watch", settings.PCM_WATCH_SECONDS, instance_id, request_id)
         return
-    peers, until = _claim_peers(instance)
+    peers, until = [], None
     try:
-        nodes = provider_for(instance.cloud).get_many(
+        provider = provider_for(instance.cloud)
+        if provider.gets_many_in_one_call:  # else each node is one more call: its own watch
+            peers, until = _claim_peers(instance)
+        nodes = provider.get_many(
             [instance.provider_id, *(provider_id for _, provider_id in peers)]
         )
     except ProviderError as exc:
@@ -372,9 +375,10 @@ def watch(instance_id: str, request_id: str = "") -> None:
             if node is not None and node.status != Status.BUILDING:
                 apply_node(pk, node, enqueue_sync=False)
     finally:
-        Instance.objects.filter(pk__in=[pk for pk, _ in peers], busy_until=until).update(
-            busy_until=None
-        )
+        if peers:
+            Instance.objects.filter(pk__in=[pk for pk, _ in peers], busy_until=until).update(
+                busy_until=None
+            )
     if instance.status == Status.DELETED:
         with transaction.atomic():
             _finish_event(instance, "delete", request_id=request_id)

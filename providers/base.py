@@ -324,10 +324,19 @@ class Provider(Configurable):
             return None
         return self._node(node) if node else None
 
+    @property
+    def gets_many_in_one_call(self) -> bool:
+        """Whether get_many asks the cloud once whatever the number of ids: a plugin
+        without a single-node getter lists the nodes (or, like EC2, asks for the ids)."""
+        return not self.node_getter
+
     def get_many(self, provider_ids: Sequence[str]) -> dict[str, Node | None]:
-        """Several nodes by id (None: the provider no longer knows it). One call per node
-        here; a plugin whose cloud answers for many ids at once overrides it (EC2)."""
-        return {provider_id: self.get(provider_id) for provider_id in provider_ids}
+        """Several nodes by id (None: the provider no longer knows it): one list call, or
+        one call per node where the plugin has a single-node getter."""
+        if self.node_getter:
+            return {provider_id: self.get(provider_id) for provider_id in provider_ids}
+        nodes = {node.provider_id: node for node in self.list()}
+        return {provider_id: nodes.get(provider_id) for provider_id in provider_ids}
 
     def find(self, pcm_id: str) -> Node | None:
         """The node tagged with PCM's instance id, if a create got that far."""

@@ -198,7 +198,7 @@ class EC2Provider(Provider):
                 "get", lambda driver: driver.list_nodes(ex_node_ids=list(provider_ids))
             )
         except NotFoundAtProvider:
-            return super().get_many(provider_ids)
+            return {provider_id: self.get(provider_id) for provider_id in provider_ids}
         found = {node.provider_id: node for node in map(self._node, nodes)}
         return {provider_id: found.get(provider_id) for provider_id in provider_ids}
 

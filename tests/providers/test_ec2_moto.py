@@ -80,6 +80,7 @@ def test_get_many_asks_for_several_nodes_at_once_and_survives_an_unknown_id(ec2)
     assert {provider_id: node.status for provider_id, node in nodes.items()} == dict.fromkeys(
         ids, Status.RUNNING
     )
+    assert ec2.gets_many_in_one_call
     assert with_unknown[ids[0]].provider_id == ids[0]
     assert with_unknown[unknown] is None
 

@@ -50,6 +50,19 @@ def test_create_tags_the_node_and_get_list_and_find_see_it(openstack, image):
     assert openstack.find("pcm-os-1").provider_id == node.provider_id
 
 
+def test_get_many_asks_for_each_node_and_says_none_for_an_unknown_one(openstack, image):
+    ids = [
+        openstack.create(f"db-{n}", "2", image, CreateOptions(pcm_id=f"p{n}")).provider_id
+        for n in range(2)
+    ]
+
+    nodes = openstack.get_many([*ids, "no-such-server"])
+
+    assert not openstack.gets_many_in_one_call  # so a watch does not ask for its peers
+    assert [nodes[i].provider_id for i in ids] == ids
+    assert nodes["no-such-server"] is None
+
+
 def test_reboot_and_destroy(openstack, image):
     node_id = openstack.create("db-1", "2", image, CreateOptions(pcm_id="p")).provider_id
 
