@@ -1,5 +1,8 @@
 """An HTTP proxy in front of a real peer that injects faults: throttling answers, delays.
-The peer still does the real work; the proxy only adds what clouds do under load."""
+The peer still does the real work; the proxy only adds what clouds do under load. It also
+writes down each EC2 call it sees (action and ClientToken), so that a test can count the
+creates that reached the provider, not only the nodes: EC2 answers a repeated ClientToken
+with the node it made the first time, so a count of nodes alone could hide a second call."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import contextlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -23,21 +27,37 @@ class Faults:
         self.delay = 0.0  # seconds added before each forwarded request
         self.requests = 0
         self.throttled = 0
+        self.seen: list[tuple[str, str]] = []  # (EC2 action, ClientToken) of each request
         self.lock = threading.Lock()
+
+    def tokens(self, action: str) -> list[str]:
+        """The client tokens of the requests of one EC2 action, in order."""
+        with self.lock:
+            return [token for name, token in self.seen if name == action]
+
+
+def _ec2_call(path: str, body: bytes | None) -> tuple[str, str]:
+    """Action and ClientToken of EC2's query API: in the query string or a form body."""
+    params = parse_qs(urlsplit(path).query)
+    if body:
+        for key, values in parse_qs(body.decode("utf-8", "replace")).items():
+            params.setdefault(key, []).extend(values)
+    return params.get("Action", [""])[0], params.get("ClientToken", [""])[0]
 
 
 @contextlib.contextmanager
 def proxy(target: str, faults: Faults):
     class Handler(BaseHTTPRequestHandler):
         def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
             with faults.lock:
                 faults.requests += 1
+                faults.seen.append(_ec2_call(self.path, body))
                 throttle = faults.throttle_next > 0
                 if throttle:
                     faults.throttle_next -= 1
                     faults.throttled += 1
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
             if throttle:
                 self._send(503, EC2_THROTTLED.encode(), "text/xml")
                 return
@@ -62,6 +82,7 @@ def proxy(target: str, faults: Faults):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -18,6 +18,7 @@ class InventoryService:
         self.counter = 0
         self.down = False  # answer 503 to everything
         self.calls: list[str] = []
+        self.request_ids: list[tuple[str, str | None]] = []  # (method, X-Request-ID)
         self.lock = threading.Lock()
 
     def handle(self, method: str, path: str, body: dict | None) -> tuple[int, dict]:
@@ -47,6 +48,7 @@ class InventoryService:
 def serve(service: InventoryService):
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
+            service.request_ids.append((self.command, self.headers.get("X-Request-ID")))
             if self.headers.get("Authorization") != f"Bearer {service.token}":
                 self.send_response(401)
                 self.end_headers()

@@ -3,14 +3,11 @@ create from the API through the worker to the provider and the Inventory."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -87,49 +84,18 @@ def test_an_unknown_log_format_is_refused(tmp_path):
 # -- one request id from the API to the provider and the Inventory ------------------------
 
 
-@contextlib.contextmanager
-def recording_inventory(service: inventory_server.InventoryService):
-    """The test Inventory service over HTTP, remembering each call's X-Request-ID."""
-    seen: list[tuple[str, str | None]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            seen.append((self.command, self.headers.get("X-Request-ID")))
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
-            status, answer = service.handle(self.command, self.path, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_POST = do_PUT = do_DELETE = _answer
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def inventory_calls(aws):
-    """AWSLAB-1 names its instances with an HTTP Inventory; the calls it received."""
+    """AWSLAB-1 names its instances with an HTTP Inventory; the calls it received, with
+    their X-Request-ID."""
     service = inventory_server.InventoryService()
-    with recording_inventory(service) as (url, seen):
+    with inventory_server.serve(service) as url:
         backend = InventoryBackend(name="corp", plugin="http", options={"base_url": url})
         backend.credentials = {"token": service.token}
         backend.save()
         aws.inventory = backend
         aws.save()
-        yield seen
+        yield service.request_ids
 
 
 @pytest.fixture

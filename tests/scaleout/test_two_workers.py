@@ -25,8 +25,8 @@ from rest_framework.authtoken.models import Token
 
 from clouds.services import provider_for
 from instances.models import Instance, InstanceEvent
+from tests import fault_proxy
 from tests.instances.test_qcluster import running_qcluster, wait_for
-from tests.scaleout.recorder import Calls, recording_proxy
 
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 REQUIRED = bool(os.environ.get("PCM_REQUIRE_SCALEOUT"))
@@ -60,8 +60,8 @@ def postgres():
 @pytest.fixture
 def calls(aws, moto):
     """Every EC2 call of the test goes through a recording proxy in front of moto."""
-    recorded = Calls()
-    with recording_proxy(moto.url, recorded) as url:
+    recorded = fault_proxy.Faults()  # no fault set: it only forwards and records
+    with fault_proxy.proxy(moto.url, recorded) as url:
         aws.options = {**aws.options, "endpoint": url}
         aws.save()
         yield recorded
