@@ -25,6 +25,7 @@ class CircuitOpen(ProviderError):
             f"Cloud {name} failed {settings.PCM_BREAKER_THRESHOLD} times in a row: calls are "
             f"stopped for {seconds} s (circuit breaker open)",
             transient=True,
+            maybe_done=False,  # refused here: the call never left
         )
 
 

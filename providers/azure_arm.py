@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.base import NodeAuthSSHKey, NodeLocation
 from libcloud.compute.drivers.azure_arm import AzureImage, AzureNodeDriver
@@ -134,3 +135,28 @@ class AzureProvider(Provider):
         group = self.settings["resource_group"]
         nodes = self._read("list", lambda driver: driver.list_nodes(ex_resource_group=group))
         return [self._node(node) for node in nodes]
+
+    def destroy(self, provider_id: str) -> None:
+        # libcloud's destroy polls the machine's deletion (10 x 10 s by default) before it
+        # removes the network interface; a short poll here, and a delete task that tries
+        # again (translate) keeps a worker from waiting out Azure.
+        self._require("destroy")
+        self._call(
+            "destroy",
+            lambda driver: driver.destroy_node(
+                self._libcloud_node(provider_id), ex_poll_qty=3, ex_poll_wait=5
+            ),
+            read=False,
+        )
+
+    def translate(self, exc: Exception, operation: str):
+        # The machine's deletion was accepted and goes on: its network interface is still
+        # in use. A later try finds the machine gone and removes the interface.
+        if isinstance(exc, BaseHTTPError) and "NicInUse" in str(exc):
+            return ProviderError(
+                "The cloud is still deleting the machine",
+                transient=True,
+                maybe_done=True,
+                provider_detail=str(exc),
+            )
+        return None

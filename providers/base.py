@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import requests
+import urllib3
 from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
 from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
@@ -54,12 +55,24 @@ CAPABILITIES = frozenset(
 
 class ProviderError(Exception):
     """A provider call failed. `transient`: the same call may succeed later (network,
-    timeout, 5xx, throttling); otherwise retrying will not help (credentials, bad ids)."""
+    timeout, 5xx, throttling); otherwise retrying will not help (credentials, bad ids).
+    `maybe_done`: the cloud may have carried the call out although it failed here (its
+    answer was lost: a read timeout, a reset connection, a 5xx); False when the call
+    cannot have run (refused before it was sent, throttled, answered with a 4xx). A create
+    that fails this way may have made a node. By default, what `transient` says."""
 
-    def __init__(self, message: str, *, transient: bool, provider_detail: str = ""):
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        provider_detail: str = "",
+        maybe_done: bool | None = None,
+    ):
         self.message = message
         self.transient = transient
         self.provider_detail = provider_detail
+        self.maybe_done = transient if maybe_done is None else maybe_done
         super().__init__(message)
 
 
@@ -175,6 +188,10 @@ class Provider(Configurable):
     # Whether actions need the node as the driver reports it (GCE's zone, Azure's network
     # interfaces), fetched with node_getter, rather than a node object with just its id.
     actions_need_full_node: ClassVar[bool] = False
+    # Whether the cloud itself makes a repeated create a no-op (EC2's client token): then a
+    # create whose answer was lost may be sent again at once; elsewhere PCM first looks for
+    # the node's tag for as long as the cloud may take to list a new node.
+    idempotent_create: ClassVar[bool] = False
 
     # A throttled call (HTTP 429, EC2's RequestLimitExceeded) was refused, not run: it is
     # retried after 1, 2, 4 s, reads and writes alike.
@@ -510,6 +527,13 @@ def _detail(exc: Exception) -> str:
 def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
     """The shared reading of libcloud-side failures."""
     detail = _detail(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ProviderError(
+            f"Cannot reach the cloud for the {operation} (no connection within {timeout} s)",
+            transient=True,
+            provider_detail=detail,
+            maybe_done=False,
+        )
     if isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
         return ProviderError(
             f"The cloud did not answer the {operation} within {timeout} s",
@@ -518,7 +542,10 @@ def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
         )
     if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
         return ProviderError(
-            f"Cannot reach the cloud for the {operation}", transient=True, provider_detail=detail
+            f"Cannot reach the cloud for the {operation}",
+            transient=True,
+            provider_detail=detail,
+            maybe_done=not _never_sent(exc),
         )
     if isinstance(exc, InvalidCredsError):
         return ProviderError(
@@ -531,6 +558,7 @@ def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
             f"The cloud is throttling requests ({operation})",
             transient=True,
             provider_detail=detail,
+            maybe_done=False,
         )
     if isinstance(exc, BaseHTTPError):
         code = int(getattr(exc, "code", 0) or 0)
@@ -540,8 +568,9 @@ def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
             return NotFoundAtProvider(provider_detail=detail)
         return ProviderError(
             f"The cloud answered {code} to the {operation}: {detail}",
-            transient=code >= 500 or code == 429,
+            transient=code >= 500 or _throttled(exc),
             provider_detail=detail,
+            maybe_done=code >= 500 and not _throttled(exc),
         )
     if isinstance(exc, LibcloudError):
         return ProviderError(
@@ -556,4 +585,18 @@ def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
         f"The {operation} failed: {type(exc).__name__} from the cloud driver: {detail}",
         transient=False,
         provider_detail=detail,
+        maybe_done=True,  # it may have failed reading an answer to a call that was made
     )
+
+
+def _never_sent(exc: Exception) -> bool:
+    """The connection was refused: the request never reached the cloud."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
+            return True
+        exc = getattr(exc, "reason", None) or (exc.args[0] if exc.args else None)
+        if not isinstance(exc, BaseException):
+            return False
+    return False

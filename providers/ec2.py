@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from libcloud.common.aws import AWSRequestSignerAlgorithmV4
 from libcloud.common.exceptions import BaseHTTPError
+from libcloud.common.types import LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.ec2 import (
     NAMESPACE,
@@ -16,6 +17,7 @@ from libcloud.compute.drivers.ec2 import (
     EC2NodeDriver,
     EC2Response,
 )
+from libcloud.utils.xml import findall, findtext
 
 from providers.base import (
     CAPABILITIES,
@@ -30,6 +32,44 @@ from providers.base import (
     Provider,
 )
 from providers.status import Status
+
+# -- complete listings ------------------------------------------------------------------
+
+# DescribeInstances pages of at most this many reservations (EC2 takes 5 to 1000), and at
+# most this many pages: a listing that never ends is an error, not a silent truncation.
+PAGE_SIZE = 1000
+MAX_PAGES = 1000
+
+
+class PagingEC2NodeDriver(EC2NodeDriver):
+    """libcloud's EC2 driver reads one DescribeInstances answer; EC2 pages its listings
+    (moto at 100 reservations by default), so past one page nodes went missing: this one
+    asks in pages and follows NextToken. A lookup by instance ids is one call (EC2 refuses
+    MaxResults with ids)."""
+
+    def list_nodes(self, ex_node_ids=None, ex_filters=None):
+        if ex_node_ids:
+            return super().list_nodes(ex_node_ids=ex_node_ids, ex_filters=ex_filters)
+        nodes, token = [], None
+        for _ in range(MAX_PAGES):
+            params = {"Action": "DescribeInstances", "MaxResults": str(PAGE_SIZE)}
+            if ex_filters:
+                params.update(self._build_filters(ex_filters))
+            if token:
+                params["NextToken"] = token
+            answer = self.connection.request(self.path, params=params).object
+            for reservation in findall(answer, "reservationSet/item", NAMESPACE):
+                nodes += self._to_nodes(reservation, "instancesSet/item")
+            token = findtext(answer, "nextToken", NAMESPACE)
+            if not token:
+                break
+        else:
+            raise LibcloudError(f"DescribeInstances did not end after {MAX_PAGES} pages")
+        addresses = self.ex_describe_addresses(nodes) if nodes else {}
+        for node in nodes:
+            node.public_ips.extend(addresses.get(node.id, []))
+        return nodes
+
 
 # -- the compatibility layer for EC2-compatible endpoints (PEERS.md) -----------------------
 
@@ -76,7 +116,7 @@ class CompatibleEC2Connection(EC2Connection):
         )
 
 
-class CompatibleEC2NodeDriver(EC2NodeDriver):
+class CompatibleEC2NodeDriver(PagingEC2NodeDriver):
     """libcloud's EC2 driver for an EC2-compatible endpoint; always SigV4 (with SigV2 a
     single-port server such as moto may route the call to another service)."""
 
@@ -120,7 +160,9 @@ class EC2Provider(Provider):
         "shutting-down": Status.DELETING,
         "terminated": Status.DELETED,
     }
-    # PCM sends its own client token; one request is one instance.
+    # PCM sends its own client token; one request is one instance, and a repeated create
+    # returns the instance the first one launched.
+    idempotent_create = True
     reserved_create_params = frozenset({"ex_clienttoken", "ex_mincount", "ex_maxcount"})
     # libcloud lists EC2 sizes from data it ships, without a call: zones are a real one.
     check_operation = "list_locations"
@@ -139,7 +181,7 @@ class EC2Provider(Provider):
 
     def connect(self):
         kwargs: dict[str, Any] = {"region": self.settings["region"], "timeout": self.timeout}
-        driver_class = EC2NodeDriver
+        driver_class = PagingEC2NodeDriver
         if endpoint := self.settings.get("endpoint"):
             parts = urlsplit(endpoint)
             secure = parts.scheme == "https"
@@ -182,6 +224,14 @@ class EC2Provider(Provider):
         except NotFoundAtProvider:
             return None
         return Image(id=str(images[0].id), name=images[0].name or "") if images else None
+
+    def find(self, pcm_id: str) -> Node | None:
+        """The node tagged with PCM's instance id: one DescribeInstances filtered by tag."""
+        nodes = self._read(
+            "find", lambda driver: driver.list_nodes(ex_filters={f"tag:{TAG}": pcm_id})
+        )
+        live = [self._node(node) for node in nodes]
+        return next((node for node in live if node.status != Status.DELETED), None)
 
     def get(self, provider_id: str) -> Node | None:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from libcloud.common.types import LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.gce import GCENodeDriver
 
@@ -14,6 +15,7 @@ from providers.base import (
     CreateOptions,
     Option,
     Provider,
+    ProviderError,
 )
 from providers.status import Status
 
@@ -92,3 +94,17 @@ class GCEProvider(Provider):
             "console log",
             lambda driver: driver.ex_get_serial_output(self._libcloud_node(provider_id)),
         )
+
+    def translate(self, exc: Exception, operation: str):
+        # GCE answers a create, delete or power call with an operation that libcloud polls
+        # only for the connection's timeout, then gives up: the operation goes on at GCE.
+        # PCM carries on polling instead (a create is looked for by its label, a delete
+        # tried again, a power change watched).
+        if isinstance(exc, LibcloudError) and "did not complete" in str(exc):
+            return ProviderError(
+                f"The cloud is still carrying out the {operation}",
+                transient=True,
+                maybe_done=True,
+                provider_detail=str(exc),
+            )
+        return None

@@ -17,6 +17,7 @@ from providers.base import (
     NotFoundAtProvider,
     Option,
     Provider,
+    ProviderError,
     Unsupported,
 )
 from providers.status import Status
@@ -26,20 +27,27 @@ from providers.status import Status
 libcloud.pricing.set_pricing("compute", "openstack", {})
 
 
-class RawStatusMixin:
-    """Keeps Nova's own `status` on the node: libcloud's NodeState loses it."""
+class PCMDriverMixin:
+    """Keeps Nova's own `status` on the node (libcloud's NodeState loses it), and lists
+    every page: Nova answers at most `[api] max_limit` servers (1000 by default) with a
+    link to the next page, which libcloud's 1.1 driver does not follow."""
 
     def _to_node(self, api_node):
         node = super()._to_node(api_node)
         node.extra["status"] = api_node.get("status", "")
         return node
 
+    def list_nodes(self, ex_all_tenants=False):
+        params = {"all_tenants": 1} if ex_all_tenants else {}
+        servers = self._paginated_request("/servers/detail", "servers", self.connection, params)
+        return self._to_nodes(servers)
 
-class OpenStack11Driver(RawStatusMixin, OpenStack_1_1_NodeDriver):
+
+class OpenStack11Driver(PCMDriverMixin, OpenStack_1_1_NodeDriver):
     pass
 
 
-class OpenStack2Driver(RawStatusMixin, OpenStack_2_NodeDriver):
+class OpenStack2Driver(PCMDriverMixin, OpenStack_2_NodeDriver):
     pass
 
 
@@ -199,4 +207,13 @@ class OpenStackProvider(Provider):
         # Nova (and mimic) answer 400 "There is no such action" for an action it lacks.
         if isinstance(exc, BaseHTTPError) and "no such action" in str(exc).lower():
             return Unsupported(operation, provider_detail=str(exc))
+        # libcloud's create POSTs the server, then GETs it by id: a 404 there means the
+        # server was made and is not visible yet (an eventually consistent cloud).
+        if operation == "create" and isinstance(exc, BaseHTTPError) and exc.code == 404:
+            return ProviderError(
+                "The cloud accepted the create but does not show the server yet",
+                transient=True,
+                maybe_done=True,
+                provider_detail=str(exc),
+            )
         return None

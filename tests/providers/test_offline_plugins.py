@@ -111,3 +111,26 @@ def test_ec2_spreads_through_the_clouds_placement_group():
     assert spread["ex_placement_group"] == "spread-web"
     assert own["ex_placement_group"] == "mine"  # the client's own choice stands
     assert spread["ex_clienttoken"] == "p" and spread["ex_metadata"] == {"pcm_id": "p"}
+
+
+def test_a_gce_operation_libcloud_stops_polling_is_still_going_on():
+    from libcloud.common.types import LibcloudError
+
+    provider = GCEProvider({}, {})
+
+    error = provider._translate(LibcloudError("Job did not complete in 30 seconds"), "create")
+
+    # Not a failure: the node may exist, and PCM looks for it rather than giving up.
+    assert (error.transient, error.maybe_done) == (True, True)
+    assert error.message == "The cloud is still carrying out the create"
+
+
+def test_an_azure_delete_whose_machine_is_still_going_is_tried_again():
+    from libcloud.common.exceptions import BaseHTTPError
+
+    provider = AzureProvider({}, {})
+    busy = BaseHTTPError(400, "[NicInUse] Network interface is in use by virtual machine")
+
+    error = provider._translate(busy, "destroy")
+
+    assert (error.transient, error.maybe_done) == (True, True)
