@@ -304,7 +304,7 @@ def bench_reconcile(cloud, moto, sizes: list[int]) -> list[dict]:
         options={"region": "us-east-1", "endpoint": moto.url, "timeout": 600}
     )
     cloud.refresh_from_db()
-    from instances.provisioning import reconcile_cloud
+    from instances.worker import reconcile_cloud
     from providers.base import Provider
 
     rows = []

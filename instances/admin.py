@@ -139,7 +139,19 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
         ),
         (
             "Work",
-            {"fields": ["last_error", "attempts", "busy_until", "inventory_synced", "tasks"]},
+            {
+                "fields": [
+                    "last_error",
+                    "attempts",
+                    "busy_until",
+                    "inventory_synced",
+                    "node_may_exist",
+                    "acted_at",
+                    "absent_since",
+                    "task_entry",
+                    "tasks",
+                ]
+            },
         ),
     ]
 
@@ -212,19 +224,23 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Orphan)
 class OrphanAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
-    """Nodes tagged by PCM that no instance row claims: delete them at the provider or
-    find out where their row went."""
+    """Live nodes tagged by PCM that are no live instance's node (an unknown id, a deleted
+    instance's, or a duplicate PCM did not destroy): delete them at the provider or find
+    out where their row went."""
 
     list_display = [
         "provider_id",
         "name",
         "cloud",
         "pcm_id",
+        "reason",
+        "instance",
         "raw_status",
         "first_seen",
         "last_seen",
     ]
-    list_filter = ["cloud"]
+    list_filter = ["cloud", "reason"]
+    list_select_related = ["cloud", "instance__cloud"]
     search_fields = ["provider_id", "name", "pcm_id"]
 
 

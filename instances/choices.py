@@ -8,8 +8,10 @@ InstanceStatus = models.TextChoices("InstanceStatus", [(s.name, s.value) for s i
 
 # Statuses from which nothing will change without a client's action.
 STABLE = frozenset({Status.RUNNING, Status.STOPPED, Status.ERROR, Status.DELETED})
-# Statuses whose instance no longer counts against the cloud's quotas.
-FREED = frozenset({Status.DELETED})
+# Statuses in which PCM's own work on the instance is under way.
+TRANSITIONAL = frozenset(
+    {Status.BUILDING, Status.REBOOTING, Status.STOPPING, Status.STARTING, Status.DELETING}
+)
 
 # What a client may PUT as `status`, and the action each one causes.
 ACTIONS = {"reboot": "reboot", "stopped": "stop", "running": "start"}

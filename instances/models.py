@@ -6,18 +6,22 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from clouds.models import AbstractImage, AbstractSize, Cloud, Environment, Role
-from instances.choices import FREED, InstanceStatus, Outcome
+from instances.choices import InstanceStatus, Outcome
 from providers.status import Status
+
+# Instances that exist, or may exist, at the provider: they count in quotas and keep their
+# name. Not deleted, and not failed where no create can have made a node (no provider id,
+# and no create sent whose outcome is unknown).
+LIVE = ~Q(status=Status.DELETED) & ~Q(status=Status.ERROR, provider_id="", node_may_exist=False)
 
 
 class InstanceQuerySet(models.QuerySet):
     def live(self):
-        """Instances that exist, or may exist, at the provider (they count in quotas):
-        not deleted, and not failed before the provider ever gave them an id."""
-        return self.exclude(status__in=FREED).exclude(status=Status.ERROR, provider_id="")
+        return self.filter(LIVE)
 
 
 class Instance(models.Model):
@@ -55,6 +59,31 @@ class Instance(models.Model):
     # second delivery of the same task waits instead of calling the provider again).
     busy_until = models.DateTimeField(null=True, blank=True)
     inventory_synced = models.BooleanField(default=False)
+    # The record is the truth (docs/reliability.md): what PCM needs to call a node absent
+    # only on evidence, and to know whether a node may exist that it has no id for.
+    acted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When PCM last asked the cloud to create or start the node: for a while "
+        "after it the cloud may not show the node yet (PCM_VISIBILITY_GRACE)",
+    )
+    absent_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first reconcile listing that did not show the node; a second one at "
+        "least PCM_ABSENCE_GAP later makes the instance deleted",
+    )
+    node_may_exist = models.BooleanField(
+        default=False,
+        help_text="A create was sent whose outcome is unknown (a timeout, a reset): until a "
+        "listing shows the cloud without the node, the instance keeps its name and quota",
+    )
+    task_entry = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The queue entry (django-q2 OrmQ id) of the task that drives the instance "
+        "now: reconciliation enqueues again only when it is gone",
+    )
 
     objects = InstanceQuerySet.as_manager()
 
@@ -62,9 +91,7 @@ class Instance(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cloud", "name"],
-                condition=~models.Q(status__in=[Status.DELETED, Status.ERROR]),
-                name="unique_live_instance_name_per_cloud",
+                fields=["cloud", "name"], condition=LIVE, name="unique_live_instance_name_per_cloud"
             )
         ]
         indexes = [models.Index(fields=["cloud", "status"])]
@@ -107,16 +134,20 @@ class InstanceEvent(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """A create made with an Idempotency-Key: replayed for the same key, user and body."""
+    """A create made with an Idempotency-Key: replayed for the same key, user, cloud and
+    body within the window counted from the first request (instances/idempotency.py)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     key = models.CharField(max_length=255)
+    cloud = models.ForeignKey(Cloud, null=True, on_delete=models.CASCADE, related_name="+")
     body_hash = models.CharField(max_length=64)
     instance = models.ForeignKey(Instance, null=True, on_delete=models.CASCADE)
     # Empty while the first request is still being handled.
     response_status = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the request now handling the key started: a takeover compares and sets it.
+    claimed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -128,12 +159,23 @@ class IdempotencyRecord(models.Model):
 
 
 class Orphan(models.Model):
-    """A node that carries PCM's tag but matches no instance row (seen by reconciliation)."""
+    """A live node that carries PCM's tag but is no live instance's node (seen by
+    reconciliation): its id is unknown, its instance is deleted or failed without it, or it
+    is a second node of a live instance (a duplicate) that PCM did not destroy."""
+
+    class Reason(models.TextChoices):
+        UNKNOWN = "unknown", "no instance has its PCM id"
+        DELETED = "deleted", "its instance is deleted or failed"
+        DUPLICATE = "duplicate", "a second node of a live instance"
 
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="orphans")
     provider_id = models.CharField(max_length=255)
     name = models.CharField(max_length=255, blank=True)
     pcm_id = models.CharField(max_length=64)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.UNKNOWN)
+    instance = models.ForeignKey(
+        Instance, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     raw_status = models.CharField(max_length=64, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(default=timezone.now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from instances.choices import ACTIONS
-from instances.models import Instance, InstanceEvent
+from instances.models import Instance, InstanceEvent, Orphan
 
 
 class InstanceSerializer(serializers.ModelSerializer):
@@ -86,5 +86,31 @@ class EventSerializer(serializers.ModelSerializer):
             "outcome",
             "error",
             "detail",
+        ]
+        read_only_fields = fields
+
+
+class OrphanSerializer(serializers.ModelSerializer):
+    """A live node at the cloud that carries a PCM id but is no live instance's node."""
+
+    reason = serializers.CharField(help_text="unknown, deleted or duplicate")
+    reason_text = serializers.CharField(source="get_reason_display")
+    instance = serializers.UUIDField(
+        source="instance_id", allow_null=True, help_text="The instance whose id it carries"
+    )
+    provider_status = serializers.CharField(source="raw_status")
+
+    class Meta:
+        model = Orphan
+        fields = [
+            "provider_id",
+            "name",
+            "pcm_id",
+            "provider_status",
+            "reason",
+            "reason_text",
+            "instance",
+            "first_seen",
+            "last_seen",
         ]
         read_only_fields = fields

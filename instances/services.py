@@ -1,13 +1,11 @@
 """What a client's request does to instances: validate, reserve, record, enqueue.
 
 Views call these; they raise PCM's errors and never build responses. The provider work
-itself runs later, in django-q2 tasks (instances/provisioning.py).
+itself runs later, in django-q2 tasks (instances/worker/).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import uuid
@@ -17,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -26,9 +24,9 @@ from clouds.models import AbstractImage, AbstractSize, Cloud, Environment, Role
 from clouds.services import inventory_for, provider_for
 from instances import queue
 from instances.choices import ACTIONS
-from instances.models import IdempotencyRecord, Instance, InstanceEvent
-from instances.provisioning import apply_node
-from pcm.errors import BadRequest, Conflict, LimitExceeded, NotFound, Unavailable, Unprocessable
+from instances.models import Instance, InstanceEvent
+from instances.worker import apply_node
+from pcm.errors import BadRequest, Conflict, LimitExceeded, NotFound, Unavailable
 from providers.base import ExtraError, ProviderError, Unsupported
 from providers.inventory.base import InventoryError
 from providers.status import Status
@@ -269,15 +267,17 @@ def instance_create(
 ) -> Instance:
     """Check, reserve a name, record the instance and enqueue its provisioning.
 
-    `on_created` runs inside the transaction that inserts the instance (the idempotency
-    record is written there, so that both exist or neither).
+    The instance, its first event, the task that provisions it (django-q2's ORM broker
+    writes its queue entry in the same database) and what `on_created` writes (the
+    idempotency record) commit in one transaction, or none of them does and the name is
+    given back. A committed instance's name is never released here.
     """
     _refuse_unusable(cloud)
     plan = plan_create(cloud=cloud, data=data)
     check_limits(cloud, plan.size)
     pcm_id = uuid.uuid4()
-    inventory = inventory_for(cloud)
     try:
+        inventory = inventory_for(cloud)
         # Before any lock: an HTTP Inventory may take its time.
         name = inventory.reserve(
             cloud=cloud.name,
@@ -316,11 +316,14 @@ def instance_create(
             )
             if on_created:
                 on_created(instance)
-            queue.on_commit("provision", instance.pk, request_id)
+            queue.drive("provision", instance.pk, request_id)
     except BaseException as exc:
         _release(inventory, cloud, name)
         if isinstance(exc, IntegrityError):
             raise Conflict(f"The Inventory named the instance {name}, a name in use") from None
+        if isinstance(exc, DatabaseError):
+            logger.exception("The create could not be recorded")
+            raise Unavailable("The create could not be recorded; nothing was created") from None
         raise
     return instance
 
@@ -334,53 +337,6 @@ def _release(inventory, cloud: Cloud, name: str) -> None:
 
 def _actor(user) -> str:
     return getattr(user, "username", "") or "anonymous"
-
-
-# -- idempotency -------------------------------------------------------------------------
-
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-IN_FLIGHT_STALE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Replay:
-    status: int
-    body: dict[str, Any]
-
-
-def body_hash(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def idempotency_claim(*, user, key: str, data: Any) -> IdempotencyRecord | Replay:
-    """The record to complete for a new key, or the stored answer for a repeated one."""
-    digest = body_hash(data)
-    now = timezone.now()
-    IdempotencyRecord.objects.filter(
-        user=user, key=key, created_at__lt=now - IDEMPOTENCY_WINDOW
-    ).delete()
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(user=user, key=key, body_hash=digest)
-    except IntegrityError:
-        pass
-    record = IdempotencyRecord.objects.get(user=user, key=key)
-    if record.body_hash != digest:
-        raise Unprocessable(
-            f"Idempotency-Key {key} was used with a different request body; use a new key"
-        )
-    if record.response_status is not None:
-        return Replay(status=record.response_status, body=record.response_body)
-    if record.created_at > now - IN_FLIGHT_STALE:
-        raise Conflict(f"A request with Idempotency-Key {key} is still being handled")
-    # The first request died without an answer: this one takes over.
-    IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=now)
-    return record
-
-
-def idempotency_abandon(record: IdempotencyRecord) -> None:
-    """The request failed: the key may be used again."""
-    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
 
 
 # -- actions -----------------------------------------------------------------------------
@@ -411,7 +367,7 @@ def instance_act(*, instance: Instance, status: str, user, request_id: str = "")
         InstanceEvent.objects.create(
             instance=locked, actor=_actor(user), action=action, request_id=request_id
         )
-        queue.on_commit("act", locked.pk, request_id, action)
+        queue.drive("act", locked.pk, request_id, action)
     return locked
 
 
@@ -425,7 +381,7 @@ def instance_delete(*, instance: Instance, user, request_id: str = "") -> Instan
         InstanceEvent.objects.create(
             instance=locked, actor=_actor(user), action="delete", request_id=request_id
         )
-        queue.on_commit("delete", locked.pk, request_id)
+        queue.drive("delete", locked.pk, request_id)
     return locked
 
 
@@ -440,13 +396,18 @@ def _provider_unavailable(cloud: Cloud, exc: ProviderError) -> Unavailable:
 
 
 def instance_refresh(*, instance: Instance, request_id: str = "") -> Instance:
-    """The instance as the provider reports it now (?refresh=true), within its timeout."""
+    """The instance as the provider reports it now (?refresh=true), within its timeout. A
+    node the cloud does not find is not called deleted on that alone (an eventually
+    consistent cloud may not show a new node yet): the record stands, and reconciliation
+    decides on two listings."""
     if not instance.provider_id:
         return instance
     try:
         node = provider_for(instance.cloud).get(instance.provider_id)
     except ProviderError as exc:
         raise _provider_unavailable(instance.cloud, exc) from None
+    if node is None:
+        return instance
     return apply_node(instance.pk, node, request_id=request_id)
 
 

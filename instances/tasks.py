@@ -1,14 +1,15 @@
 """django-q2 tasks: each takes an instance id (and the id of the request that caused it)
-and calls the worker side in instances/provisioning.py. Enqueued by instances/queue.py."""
+and calls the worker side in instances/worker/. Enqueued by instances/queue.py."""
 
 from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django_q.tasks import async_task
 
 from clouds.models import Cloud
-from instances import provisioning
+from instances import idempotency, queue, worker
 from pcm.middleware import request_id_var
 
 
@@ -26,11 +27,11 @@ def _traced(step):
     return task
 
 
-provision = _traced(provisioning.provision)
-act = _traced(provisioning.act)
-delete = _traced(provisioning.delete)
-watch = _traced(provisioning.watch)
-inventory_sync = _traced(provisioning.inventory_sync)
+provision = _traced(worker.provision)
+act = _traced(worker.act)
+delete = _traced(worker.delete)
+watch = _traced(worker.watch)
+inventory_sync = _traced(worker.inventory_sync)
 
 
 def reconcile_clouds() -> int:
@@ -45,4 +46,12 @@ def reconcile_cloud(cloud_pk: int) -> dict[str, int] | None:
     cloud = Cloud.objects.filter(pk=cloud_pk, enabled=True).first()
     if cloud is None:
         return None
-    return provisioning.reconcile_cloud(cloud)
+    return worker.reconcile_cloud(cloud)
+
+
+def prune() -> dict[str, int]:
+    """Scheduled hourly: what would otherwise grow without end."""
+    return {
+        "idempotency records": idempotency.prune(),
+        "successful tasks": queue.prune_successes(settings.PCM_KEEP_TASKS),
+    }

@@ -17,6 +17,7 @@ cloud_scoped = [
         views.InstanceViewSet.as_view({"get": "console_log"}),
         name="instance-console-log",
     ),
+    path("orphans", views.OrphanListView.as_view(), name="orphan-list"),
     path(
         "instances/<str:instance>/events",
         views.InstanceViewSet.as_view({"get": "events"}),

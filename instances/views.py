@@ -10,17 +10,18 @@ from rest_framework import generics, viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from clouds.access import cloud_for, visible_clouds
-from instances import services
+from clouds.access import can_operate, cloud_for, visible_clouds
+from instances import idempotency, services
 from instances.filters import InstanceFilter
-from instances.models import Instance
+from instances.models import Instance, Orphan
 from instances.serializers import (
     ActionSerializer,
     CreateSerializer,
     EventSerializer,
     InstanceSerializer,
+    OrphanSerializer,
 )
-from pcm.errors import BadRequest
+from pcm.errors import BadRequest, Forbidden
 
 CONFLICT = OpenApiResponse(description="Not possible in the instance's status, or on this cloud")
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -97,14 +98,20 @@ class InstanceViewSet(viewsets.GenericViewSet):
                 "Idempotency-Key",
                 str,
                 OpenApiParameter.HEADER,
-                description="Repeating a create with the same key and body within 24 h "
-                "returns the first answer instead of creating again",
+                description="Repeating a create with the same key and body on the same "
+                "cloud within 24 h of the first returns the first answer instead of "
+                "creating again (at most 255 characters)",
             )
         ],
         responses={
             202: InstanceSerializer,
-            409: OpenApiResponse(description="The same Idempotency-Key is still in use"),
-            422: OpenApiResponse(description="The Idempotency-Key was used with another body"),
+            409: OpenApiResponse(
+                description="The same Idempotency-Key is still in use, or the Inventory "
+                "gave a name in use"
+            ),
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used with another body or cloud"
+            ),
             507: OpenApiResponse(description="Above the cloud's limits or quotas"),
         },
     )
@@ -114,8 +121,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
         key = request.headers.get("Idempotency-Key", "").strip()
         record = None
         if key:
-            claimed = services.idempotency_claim(user=request.user, key=key, data=data)
-            if isinstance(claimed, services.Replay):
+            claimed = idempotency.claim(user=request.user, cloud=cloud_obj, key=key, data=data)
+            if isinstance(claimed, idempotency.Replay):
                 return Response(
                     claimed.body,
                     status=claimed.status,
@@ -125,10 +132,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
 
         def remember(instance: Instance) -> None:
             if record is not None:
-                record.instance = instance
-                record.response_status = 202
-                record.response_body = InstanceSerializer(instance).data
-                record.save()
+                body = InstanceSerializer(instance).data
+                idempotency.complete(record, instance=instance, status=202, body=body)
 
         try:
             instance = services.instance_create(
@@ -140,7 +145,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
             )
         except BaseException:
             if record is not None:
-                services.idempotency_abandon(record)
+                idempotency.abandon(record)
             raise
         return self._accepted(instance)
 
@@ -224,3 +229,22 @@ class AllInstancesView(generics.ListAPIView):
     def get_queryset(self):
         clouds = visible_clouds(self.request.user)
         return Instance.objects.filter(cloud__in=clouds).select_related(*RELATED)
+
+
+@extend_schema(
+    summary="Nodes at the cloud that carry a PCM id but are no live instance's node",
+    description="Seen by the last reconciliation: a node whose PCM id no instance has, "
+    "whose instance is deleted, or a second node of a live instance (a duplicate) that "
+    "PCM did not destroy. For staff and the cloud's operators.",
+)
+class OrphanListView(generics.ListAPIView):
+    serializer_class = OrphanSerializer
+    queryset = Orphan.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Orphan.objects.none()
+        cloud = cloud_for(self.request.user, self.kwargs["cloud"])
+        if not (self.request.user.is_staff or can_operate(self.request.user, cloud)):
+            raise Forbidden(f"The orphans of cloud {cloud.name} are for staff and its operators")
+        return Orphan.objects.filter(cloud=cloud).order_by("first_seen", "provider_id")

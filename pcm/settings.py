@@ -64,6 +64,13 @@ if PRODUCTION and not PCM_ENCRYPTION_KEYS:
 # libcloud's LIBCLOUD_DEBUG writes every HTTP exchange, credentials included, to a file.
 if PRODUCTION and env("LIBCLOUD_DEBUG"):
     raise ImproperlyConfigured("LIBCLOUD_DEBUG must not be set in production: it logs credentials")
+# libcloud's own retry re-sends any request after a timeout, a create included: the cloud
+# may then launch a second node. PCM retries reads itself and never re-sends a create.
+if "LIBCLOUD_RETRY_FAILED_HTTP_REQUESTS" in os.environ:
+    raise ImproperlyConfigured(
+        "Unset LIBCLOUD_RETRY_FAILED_HTTP_REQUESTS: libcloud would re-send a create after a "
+        "timeout and launch a duplicate node; PCM retries reads itself"
+    )
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -217,7 +224,8 @@ SPECTACULAR_SETTINGS = {
 
 # django-q2 carries every provider call. The ORM broker keeps a task in the same database
 # and transaction as the row it acts on (SPEC.md). timeout < retry, or a task still running
-# is delivered twice (RUNTIME.md); save_limit=0 avoids a locking prune on every result.
+# is delivered twice (RUNTIME.md); save_limit=0 avoids a locking prune on every result:
+# PCM prunes successful tasks itself, hourly, down to PCM_KEEP_TASKS (instances/tasks.py).
 Q_CLUSTER = {
     "name": "pcm",
     "orm": "default",
@@ -234,13 +242,24 @@ Q_CLUSTER = {
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("PCM_TASK_TIMEOUT must be below PCM_TASK_RETRY")
 
-# The instance lifecycle (instances/provisioning.py).
+# The instance lifecycle (instances/worker/).
 PCM_MAX_ATTEMPTS = envint("PCM_MAX_ATTEMPTS", 3)  # creates tried before an instance is error
 PCM_BUILD_TIMEOUT = envint("PCM_BUILD_TIMEOUT", 900)  # seconds building before error
 PCM_WATCH_SECONDS = envint("PCM_WATCH_SECONDS", 5)  # first look again after an action
 PCM_PENDING_DEADLINE = envint("PCM_PENDING_DEADLINE", 120)  # a lost task is re-enqueued after
 PCM_LEASE_SECONDS = envint("PCM_LEASE_SECONDS", Q_CLUSTER["timeout"])  # a worker's hold on a row
 PCM_DOWN_FOR_SECONDS = envint("PCM_DOWN_FOR_SECONDS", 600)  # a failed check refuses creates for
+# The record is the truth (docs/reliability.md). For this long after PCM created or started
+# a node, a cloud that is eventually consistent may not show it (AWS documents seconds to
+# minutes): not finding it proves nothing, and a create without a client token is not sent
+# again before the node has been looked for that long.
+PCM_VISIBILITY_GRACE = envint("PCM_VISIBILITY_GRACE", 300)
+# A node absent from two reconcile listings at least this far apart is gone.
+PCM_ABSENCE_GAP = envint("PCM_ABSENCE_GAP", 60)
+# A second node carrying a live instance's PCM id (a retried create's) is destroyed.
+PCM_DESTROY_DUPLICATES = envbool("PCM_DESTROY_DUPLICATES", True)
+# Successful django-q2 tasks kept for the admin; older ones are pruned hourly.
+PCM_KEEP_TASKS = envint("PCM_KEEP_TASKS", 1000)
 # The per-cloud circuit breaker (clouds/breaker.py): open after this many consecutive
 # failures to reach a cloud, for this many seconds, then one probe call decides.
 PCM_BREAKER_THRESHOLD = envint("PCM_BREAKER_THRESHOLD", 5)

@@ -104,4 +104,4 @@ def mimic(peers_dir):
 
 # The instance API's fixtures (a worker, bob's client, clouds at the peers), shared by the
 # instance and security tests.
-from tests.lifecycle import aws, catalogue, client_api, snv, worker  # noqa: E402, F401
+from tests.lifecycle import aws, catalogue, client_api, ec2_calls, snv, worker  # noqa: E402, F401

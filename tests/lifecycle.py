@@ -15,6 +15,7 @@ from django_q.brokers import get_broker
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
+from tests import fault_proxy
 from tests.factories import (
     AbstractImageFactory,
     AbstractSizeFactory,
@@ -33,11 +34,15 @@ class Worker:
         self.capture = capture
         self.broker = get_broker()
         self.ran: list[str] = []
+        # Every task run by this worker: (function, args, kwargs, result), as a qcluster
+        # would save them (a test can look for what must not be there).
+        self.history: list[tuple] = []
 
     def _call(self, func: str, args, kwargs) -> None:
         self.ran.append(func.rsplit(".", 1)[1])
         with self.capture(execute=True):
-            pydoc.locate(func)(*args, **kwargs)
+            result = pydoc.locate(func)(*args, **kwargs)
+        self.history.append((func, args, kwargs, result))
 
     def run(self, *, later: bool = True, rounds: int = 50) -> list[str]:
         """Run queued tasks (and, with `later`, scheduled ones) until none is left."""
@@ -124,6 +129,18 @@ def aws(moto, catalogue):
         SizeMappingFactory(cloud=cloud, size=catalogue["sizes"][name], provider_size_id=flavour)
     ImageMappingFactory(cloud=cloud, image=catalogue["images"]["centos-9"], provider_image_id=AMI)
     return cloud
+
+
+@pytest.fixture
+def ec2_calls(aws, moto):
+    """AWSLAB-1's EC2 calls go through a recording proxy in front of moto: a test counts
+    the creates that reached the cloud (`ec2_calls.tokens("RunInstances")`), not only the
+    nodes (a repeated client token would hide a second create where EC2 honours it)."""
+    recorded = fault_proxy.Faults()  # no fault set: it only forwards and records
+    with fault_proxy.proxy(moto.url, recorded) as url:
+        aws.options = {**aws.options, "endpoint": url}
+        aws.save()
+        yield recorded
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import string
 
 from django.db import IntegrityError, transaction
 
-from providers.inventory.base import Inventory, SystemRecord
+from providers.inventory.base import Inventory, InventoryError, SystemRecord
 from providers.inventory.models import NameSequence
 from providers.inventory.models import SystemRecord as Record
 from providers.options import ConfigError, Option
@@ -70,7 +70,7 @@ class BuiltinInventory(Inventory):
                 except IntegrityError:
                     continue  # taken by hand or by an older template: try the next number
             return name
-        raise RuntimeError(f"No free name for {prefix} after 100 tries")
+        raise InventoryError(f"No free name for {prefix} after 100 tries", transient=False)
 
     def release(self, *, cloud: str, name: str) -> None:
         Record.objects.filter(cloud=cloud, name=name, state=Record.State.RESERVED).delete()

@@ -14,7 +14,7 @@ from django_q.models import OrmQ, Task
 from clouds.models import CloudAccess
 from clouds.services import provider_for
 from instances.models import Instance, Orphan
-from instances.provisioning import reconcile_cloud
+from instances.worker import reconcile_cloud
 from providers.base import CreateOptions
 from tests.factories import CloudFactory, UserFactory
 

@@ -6,7 +6,7 @@ import pytest
 
 from clouds.models import InventoryBackend
 from instances.models import Instance
-from instances.provisioning import reconcile_cloud
+from instances.worker import reconcile_cloud
 from providers.inventory.builtin import BuiltinInventory
 from providers.inventory.models import SystemRecord
 from providers.options import ConfigError
@@ -152,3 +152,17 @@ def test_the_sequence_belongs_to_the_name_prefix_whatever_the_cloud():
 
     assert names == ["dev-web-001", "dev-web-002", "dev-web-003"]
     assert SystemRecord.objects.count() == 3
+
+
+def test_an_inventory_without_its_credentials_is_a_503_not_a_500(client_api, aws):
+    backend = InventoryBackend.objects.create(
+        name="corp", plugin="http", options={"base_url": "http://127.0.0.1:9", "timeout": 2}
+    )
+    aws.inventory = backend
+    aws.save()
+
+    response = client_api.post(URL, {"size": "small"})
+
+    assert response.status_code == 503
+    assert "has no credentials" in response.json()["message"]
+    assert not Instance.objects.exists()

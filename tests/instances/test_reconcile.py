@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from clouds.services import provider_for
 from instances.models import Instance, Orphan
-from instances.provisioning import reconcile_cloud
 from instances.tasks import reconcile_clouds
-from providers.base import CreateOptions, Provider
+from instances.worker import reconcile_cloud
+from providers.base import CreateOptions
 from providers.inventory.models import SystemRecord
 
 pytestmark = pytest.mark.django_db
@@ -32,20 +32,14 @@ def age(*instances, seconds=3600):
     )
 
 
-def test_one_list_call_per_cloud_whatever_the_number_of_instances(aws, three, monkeypatch):
-    calls = []
-    real_list = Provider.list
-
-    def counting_list(self):
-        calls.append(self)
-        return real_list(self)
-
-    monkeypatch.setattr(Provider, "list", counting_list)
-    monkeypatch.setattr(Provider, "get", lambda self, pid: pytest.fail("no per-instance call"))
+def test_one_list_call_per_cloud_whatever_the_number_of_instances(aws, ec2_calls, three):
+    before = len(ec2_calls.seen)
 
     reconcile_cloud(aws)
 
-    assert len(calls) == 1
+    actions = [action for action, _ in ec2_calls.seen[before:]]
+    # One listing (its elastic addresses ride along): nothing asked per instance.
+    assert actions == ["DescribeInstances", "DescribeAddresses"]
 
 
 def test_statuses_follow_the_provider(aws, three):
@@ -58,9 +52,8 @@ def test_statuses_follow_the_provider(aws, three):
     assert (three[0].status, three[0].raw_status) == ("stopped", "stopped")
 
 
-def test_a_node_gone_at_the_provider_is_deleted_and_the_inventory_told(aws, three, worker):
-    provider_for(aws).destroy(three[1].provider_id)
-    age(*three)
+def test_a_node_the_cloud_reports_terminated_is_deleted_and_the_inventory_told(aws, three, worker):
+    provider_for(aws).destroy(three[1].provider_id)  # not through PCM
 
     reconcile_cloud(aws)
     worker.run()
@@ -68,7 +61,7 @@ def test_a_node_gone_at_the_provider_is_deleted_and_the_inventory_told(aws, thre
     three[1].refresh_from_db()
     assert three[1].status == "deleted"
     event = three[1].events.last()
-    assert (event.action, event.detail) == ("reconcile", "the node is gone at the provider")
+    assert (event.action, event.detail) == ("reconcile", "the cloud reports the node terminated")
     assert not SystemRecord.objects.filter(name=three[1].name).exists()
     assert SystemRecord.objects.filter(name=three[0].name, state="registered").exists()
 
@@ -89,27 +82,46 @@ def test_a_tagged_node_without_a_row_is_an_orphan_until_it_goes(aws, three):
     assert not Orphan.objects.exists()
 
 
-def test_a_pending_instance_whose_task_was_lost_is_enqueued_again(client_api, aws, worker):
+def test_a_pending_instance_is_enqueued_again_only_once_its_task_is_lost(client_api, aws, worker):
+    from django_q.models import OrmQ
+
     body = client_api.post(URL, {"size": "small"}).json()
-    worker.broker.purge_queue()  # the task is lost
     age(Instance.objects.get(pk=body["id"]))
 
+    assert reconcile_cloud(aws)["requeued"] == 0  # its task is still queued
+    assert reconcile_cloud(aws)["requeued"] == 0
+    assert OrmQ.objects.count() == 1
+
+    worker.broker.purge_queue()  # the task is lost
     assert reconcile_cloud(aws)["requeued"] == 1
+    assert reconcile_cloud(aws)["requeued"] == 0  # and now queued again, once
     worker.run()
 
     assert Instance.objects.get(pk=body["id"]).status == "running"
 
 
-def test_a_lost_action_task_is_enqueued_again(client_api, aws, three, worker):
-    client_api.put(f"{URL}/{three[0].pk}", {"status": "stopped"})
-    worker.broker.purge_queue()
+@pytest.mark.parametrize(
+    ("body", "method", "final"),
+    [
+        ({"status": "stopped"}, "put", "stopped"),
+        ({"status": "reboot"}, "put", "running"),
+        (None, "delete", "deleted"),
+    ],
+)
+def test_a_lost_action_or_delete_task_is_enqueued_again_once(
+    client_api, aws, three, worker, body, method, final
+):
+    getattr(client_api, method)(f"{URL}/{three[0].pk}", body)
     age(three[0])
+    assert reconcile_cloud(aws)["requeued"] == 0  # still queued
 
-    reconcile_cloud(aws)
+    worker.broker.purge_queue()  # lost
+    assert reconcile_cloud(aws)["requeued"] == 1
+    assert reconcile_cloud(aws)["requeued"] == 0
     worker.run()
 
     three[0].refresh_from_db()
-    assert three[0].status == "stopped"
+    assert three[0].status == final
 
 
 def test_a_fresh_action_is_not_undone_by_reconciliation(client_api, aws, three, worker):
@@ -123,6 +135,40 @@ def test_a_fresh_action_is_not_undone_by_reconciliation(client_api, aws, three, 
     three[0].refresh_from_db()
     assert three[0].status == "running"
     assert three[0].events.last().outcome == "succeeded"
+
+
+def test_a_build_past_the_timeout_fails_even_while_the_cloud_lists_it_building(
+    client_api, snv, worker, settings
+):
+    extra = {"openstack": {"metadata": {"server_building": "600"}}}
+    body = client_api.post(
+        "/pcm_api/v2/clouds/SNV-LAB-1/instances", {"size": "small", "extra": extra}
+    ).json()
+    worker.run(later=False)
+    worker.broker.purge_queue()  # the chain of watches is lost
+    instance = Instance.objects.get(pk=body["id"])
+    assert instance.status == "building"
+    age(instance, seconds=settings.PCM_BUILD_TIMEOUT + 1)
+
+    assert reconcile_cloud(snv)["failed"] == 1
+
+    instance.refresh_from_db()
+    assert instance.status == "error"
+    assert "still building at the cloud" in instance.last_error
+
+
+def test_rows_with_nothing_to_tell_the_inventory_get_no_task(client_api, aws, worker):
+    from django_q.models import OrmQ
+
+    aws.size_mappings.filter(size__name="small").update(provider_size_id="t3.imaginary")
+    client_api.post(URL, {"size": "small"})
+    worker.run()  # refused by the cloud: error, no node, its name given back
+    assert Instance.objects.get().status == "error"
+
+    for _ in range(3):
+        reconcile_cloud(aws)
+
+    assert OrmQ.objects.count() == 0
 
 
 def test_the_schedule_fans_out_one_task_per_enabled_cloud(aws, snv):

@@ -1,4 +1,6 @@
-"""Tasks run again after a crash create nothing twice; failures end in error, with a reason."""
+"""Tasks run again after a crash create nothing twice; failures end in error, with a reason,
+and never forget a node. Creates are counted where they reach the cloud (a recording proxy
+in front of moto), not only as nodes."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ import pytest
 from django.utils import timezone
 
 from clouds.services import provider_for
-from instances import provisioning
 from instances.models import Instance
+from instances.services import cloud_usage
+from instances.worker import provision, reconcile_cloud, watch
+from instances.worker.watch import claim_peers
 from providers.base import CreateOptions
+from providers.inventory.models import SystemRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -21,64 +26,135 @@ def live_nodes(cloud):
     return [n for n in provider_for(cloud).list() if n.status != "deleted"]
 
 
-def test_a_provision_run_twice_creates_one_node(client_api, aws, worker):
+def accepted(client_api, worker) -> Instance:
+    """An instance accepted by the API, its provision task lost (as after a crash)."""
     body = client_api.post(URL, {"size": "small"}).json()
+    worker.broker.purge_queue()
+    return Instance.objects.get(pk=body["id"])
+
+
+def node_made_by_a_lost_attempt(cloud, instance: Instance):
+    """The worker sent the create, the cloud made the node, and the answer was lost."""
+    node = provider_for(cloud).create(
+        instance.name,
+        "t3.small",
+        instance.provider_image_id,
+        CreateOptions(pcm_id=str(instance.pk)),
+    )
+    Instance.objects.filter(pk=instance.pk).update(
+        status="building", attempts=1, node_may_exist=True, acted_at=timezone.now()
+    )
+    return node
+
+
+def test_a_provision_delivered_again_after_the_create_sends_no_second_create(
+    client_api, aws, ec2_calls, worker
+):
+    body = client_api.post(URL, {"size": "small"}).json()
+    worker.run(later=False)  # created; its watch is queued
+    assert Instance.objects.get(pk=body["id"]).status == "building"
+
+    provision(body["id"])  # the same task, delivered again
+
+    assert ec2_calls.tokens("RunInstances") == [body["id"]]
     worker.run()
-
-    provisioning.provision(body["id"])  # a redelivered task
-
+    assert Instance.objects.get(pk=body["id"]).status == "running"
     assert len(live_nodes(aws)) == 1
 
 
-def test_a_rerun_after_a_crash_past_the_provider_call_adopts_the_node(client_api, aws, worker):
-    body = client_api.post(URL, {"size": "small"}).json()
-    worker.broker.purge_queue()
-    instance = Instance.objects.get(pk=body["id"])
-    # The worker created the node, then died before saving the provider id.
-    node = provider_for(aws).create(
-        instance.name, "t3.small", instance.provider_image_id, CreateOptions(pcm_id=body["id"])
-    )
-    Instance.objects.filter(pk=instance.pk).update(
-        status="building", attempts=1, busy_until=timezone.now() - timedelta(seconds=1)
-    )
+def test_a_rerun_after_a_crash_past_the_provider_call_adopts_the_node(
+    client_api, aws, ec2_calls, worker
+):
+    instance = accepted(client_api, worker)
+    node = node_made_by_a_lost_attempt(aws, instance)
 
-    provisioning.provision(body["id"])
+    provision(str(instance.pk))
 
     instance.refresh_from_db()
     assert instance.provider_id == node.provider_id
-    assert instance.status == "running"
-    assert len(live_nodes(aws)) == 1
+    assert ec2_calls.tokens("RunInstances") == [str(instance.pk)]  # the lost one only
+    assert "adopted" in instance.events.get(action="create").detail
+    worker.run()
+    assert Instance.objects.get(pk=instance.pk).status == "running"
 
 
-def test_a_second_delivery_while_the_first_holds_the_lease_waits(client_api, aws, worker):
-    body = client_api.post(URL, {"size": "small"}).json()
-    worker.broker.purge_queue()
-    Instance.objects.filter(pk=body["id"]).update(busy_until=timezone.now() + timedelta(minutes=1))
+def test_a_second_delivery_while_the_first_holds_the_lease_waits(
+    client_api, aws, ec2_calls, worker
+):
+    instance = accepted(client_api, worker)
+    Instance.objects.filter(pk=instance.pk).update(busy_until=timezone.now() + timedelta(minutes=1))
 
-    provisioning.provision(body["id"])
+    provision(str(instance.pk))
 
-    assert live_nodes(aws) == []
-    assert Instance.objects.get(pk=body["id"]).attempts == 0
+    assert ec2_calls.tokens("RunInstances") == []
+    assert Instance.objects.get(pk=instance.pk).attempts == 0
 
 
-def test_an_instance_is_error_after_the_attempts_run_out(client_api, aws, worker, settings):
-    body = client_api.post(URL, {"size": "small"}).json()
-    worker.broker.purge_queue()
-    Instance.objects.filter(pk=body["id"]).update(attempts=settings.PCM_MAX_ATTEMPTS)
+def test_an_instance_is_error_after_the_attempts_run_out_and_frees_its_name(
+    client_api, aws, ec2_calls, worker, settings
+):
+    instance = accepted(client_api, worker)
+    Instance.objects.filter(pk=instance.pk).update(attempts=settings.PCM_MAX_ATTEMPTS)
 
-    provisioning.provision(body["id"])
+    provision(str(instance.pk))
 
-    instance = Instance.objects.get(pk=body["id"])
+    instance.refresh_from_db()
     assert instance.status == "error"
     assert instance.last_error == f"gave up after {settings.PCM_MAX_ATTEMPTS} attempts"
-    assert live_nodes(aws) == []
+    assert ec2_calls.tokens("RunInstances") == []
+    assert not SystemRecord.objects.filter(name=instance.name).exists()
+    assert cloud_usage(aws)["instances"] == 0
+
+
+def test_giving_up_looks_for_the_node_first_and_adopts_it(
+    client_api, aws, ec2_calls, worker, settings
+):
+    instance = accepted(client_api, worker)
+    node = node_made_by_a_lost_attempt(aws, instance)
+    Instance.objects.filter(pk=instance.pk).update(attempts=settings.PCM_MAX_ATTEMPTS)
+
+    provision(str(instance.pk))
+    worker.run()
+
+    instance.refresh_from_db()
+    assert (instance.status, instance.provider_id) == ("running", node.provider_id)
+    assert len(ec2_calls.tokens("RunInstances")) == 1
+
+
+def test_an_instance_given_up_while_its_node_may_exist_keeps_name_and_quota_until_a_listing(
+    client_api, aws, ec2_calls, worker, settings
+):
+    instance = accepted(client_api, worker)
+    Instance.objects.filter(pk=instance.pk).update(
+        status="building",
+        attempts=settings.PCM_MAX_ATTEMPTS,
+        node_may_exist=True,
+        acted_at=timezone.now(),
+    )
+
+    provision(str(instance.pk))
+
+    instance.refresh_from_db()
+    assert instance.status == "error"
+    assert "a node may exist" in instance.last_error
+    assert SystemRecord.objects.filter(name=instance.name).exists()  # the name is kept
+    assert cloud_usage(aws)["instances"] == 1  # and it counts
+
+    reconcile_cloud(aws)  # within the grace window: the cloud may not list it yet
+    assert Instance.objects.get(pk=instance.pk).node_may_exist
+
+    Instance.objects.filter(pk=instance.pk).update(
+        acted_at=timezone.now() - timedelta(seconds=settings.PCM_VISIBILITY_GRACE + 1)
+    )
+    reconcile_cloud(aws)
+    assert not Instance.objects.get(pk=instance.pk).node_may_exist
+    assert not SystemRecord.objects.filter(name=instance.name).exists()
+    assert cloud_usage(aws)["instances"] == 0
 
 
 def test_a_permanent_provider_error_is_error_with_the_reason_and_frees_the_name(
     client_api, aws, worker
 ):
-    from providers.inventory.models import SystemRecord
-
     aws.size_mappings.filter(size__name="small").update(provider_size_id="t3.imaginary")
     body = client_api.post(URL, {"size": "small"}).json()
 
@@ -87,22 +163,27 @@ def test_a_permanent_provider_error_is_error_with_the_reason_and_frees_the_name(
     instance = Instance.objects.get(pk=body["id"])
     assert instance.status == "error"
     assert "t3.imaginary" in instance.last_error
+    assert not instance.node_may_exist  # the cloud refused it: nothing was made
     assert not SystemRecord.objects.filter(name=body["name"]).exists()
 
 
-def test_an_unreachable_cloud_is_retried_then_error(client_api, aws, worker, settings):
+def test_an_unreachable_cloud_is_tried_max_attempts_times_then_error(
+    client_api, aws, worker, settings, caplog
+):
     from tests import peers
 
     body = client_api.post(URL, {"size": "small"}).json()
     aws.options = {**aws.options, "endpoint": peers.closed_port_url(), "timeout": 2}
     aws.save()
 
-    ran = worker.run()
+    worker.run()
 
-    assert ran.count("provision") == settings.PCM_MAX_ATTEMPTS
+    creates = [r for r in caplog.records if "operation=create" in r.getMessage()]
+    assert len(creates) == settings.PCM_MAX_ATTEMPTS
     instance = Instance.objects.get(pk=body["id"])
     assert instance.status == "error"
     assert "Cannot reach the cloud" in instance.last_error
+    assert not instance.node_may_exist  # refused connections: no create reached it
 
 
 def test_a_build_that_never_ends_is_error_after_the_build_timeout(
@@ -126,7 +207,7 @@ def test_a_follow_up_waits_in_the_queue_without_a_worker(aws, worker):
 
     from instances import queue
 
-    queue.later("watch", 30, "00000000-0000-4000-8000-000000000000")
+    queue.enqueue("watch", "00000000-0000-4000-8000-000000000000", seconds=30)
 
     assert OrmQ.objects.count() == 1
     assert worker.broker.dequeue() is None  # not yet visible to any worker
@@ -143,8 +224,8 @@ def building(client_api, worker, count: int) -> list[str]:
 def test_a_look_holds_the_peers_it_asks_for_so_no_other_look_asks_for_them(client_api, aws, worker):
     first, *others = building(client_api, worker, 4)
 
-    peers, _ = provisioning._claim_peers(Instance.objects.get(pk=first))
-    again, _ = provisioning._claim_peers(Instance.objects.get(pk=first))
+    peers, _ = claim_peers(Instance.objects.get(pk=first))
+    again, _ = claim_peers(Instance.objects.get(pk=first))
 
     assert sorted(str(pk) for pk, _ in peers) == sorted(others)
     assert again == []  # held by the first look
@@ -155,7 +236,7 @@ def test_a_watch_of_a_held_instance_looks_again_later_and_then_finishes_it(clien
     worker.broker.purge_queue()
     Instance.objects.filter(pk=held).update(busy_until=timezone.now() + timedelta(minutes=1))
 
-    provisioning.watch(held)
+    watch(held)
 
     assert Instance.objects.get(pk=held).status == "building"
     Instance.objects.filter(pk=held).update(busy_until=None)  # the holder is done

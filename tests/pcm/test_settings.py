@@ -90,3 +90,12 @@ def test_a_malformed_boolean_fails_loudly():
 
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "true", ""])
+def test_pcm_refuses_to_start_with_libclouds_own_retry_in_the_environment(value):
+    # libcloud would re-send a create after a read timeout: a second node.
+    result = run("manage.py", "check", LIBCLOUD_RETRY_FAILED_HTTP_REQUESTS=value)
+
+    assert result.returncode != 0
+    assert "Unset LIBCLOUD_RETRY_FAILED_HTTP_REQUESTS" in result.stderr

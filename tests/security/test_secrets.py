@@ -66,10 +66,15 @@ def test_a_planted_secret_is_nowhere(client_api, alice_browser, aws, worker, cap
             seen.append(alice_browser.get(path).content.decode())
 
     seen.append(caplog.text)
+    # The tasks' arguments and results, as the in-process worker ran them (a qcluster
+    # would save them in django-q2's Task table: that too, should there be any).
+    assert {func.rsplit(".", 1)[1] for func, *_ in worker.history} >= {"provision", "delete"}
+    seen += [repr(task) for task in worker.history]
     seen += [repr(task.args) + repr(task.result) for task in Task.objects.all()]
     seen += [event.error for event in InstanceEvent.objects.all()]
     everything = "\n".join(seen)
     assert "Linux version" in everything  # the console was read: the test saw real answers
+    assert f"'{body['id']}'" in everything  # and the task arguments: the instance's id
     assert "Cannot reach the cloud" in everything
     assert SECRET not in everything
     assert aws.credentials_encrypted not in everything

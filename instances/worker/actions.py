@@ -1,0 +1,145 @@
+"""A client's reboot, stop, start and delete, at the provider.
+
+Just after a create or a start the cloud may answer NotFound for a node it has made (it is
+eventually consistent): the action is tried again a little later, within the grace window,
+instead of failing. A delete is over when the cloud reports the node terminated, or no
+longer finds a node whose delete it accepted; a delete the cloud answers NotFound outside
+the window leaves the row `deleting` for reconciliation to settle on two listings.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clouds.services import provider_for
+from instances import queue
+from instances.choices import STABLE
+from instances.models import Instance
+from instances.worker.record import after_step, apply_node, mark_deleted
+from instances.worker.rows import (
+    ACTION_STATUS,
+    BUSY,
+    claim,
+    fail,
+    finish_event,
+    in_grace,
+    logger,
+    release,
+)
+from providers.base import NotFoundAtProvider, ProviderError
+from providers.status import Status
+
+ACTION_CALLS = {"reboot": "reboot", "stop": "stop", "start": "start"}
+
+
+def act(instance_id: str, request_id: str, action: str) -> None:
+    claimed = claim(instance_id, {ACTION_STATUS[action]})
+    if claimed is None:
+        return
+    if claimed == BUSY:
+        queue.later("act", settings.PCM_WATCH_SECONDS, instance_id, request_id, action)
+        return
+    instance: Instance = claimed
+    try:
+        provider = provider_for(instance.cloud)
+        try:
+            getattr(provider, ACTION_CALLS[action])(instance.provider_id)
+        except NotFoundAtProvider:
+            if not in_grace(instance):
+                raise
+            release(instance)  # not visible yet: the same action in a moment
+            queue.later("act", settings.PCM_WATCH_SECONDS * 2, instance_id, request_id, action)
+            return
+        if action == "start":  # a started node may be hidden for a while, like a new one
+            Instance.objects.filter(pk=instance.pk).update(acted_at=timezone.now())
+        node = provider.get(instance.provider_id)
+    except ProviderError as exc:
+        _action_failed(instance, action, exc, request_id)
+        return
+    with transaction.atomic():
+        finish_event(instance, action, request_id=request_id)
+    if node is None:  # not found just now: the watch looks again
+        release(instance)
+        queue.later("watch", settings.PCM_WATCH_SECONDS, instance.pk, request_id)
+        return
+    instance = apply_node(instance.pk, node, worker=True, enqueue_sync=False, request_id=request_id)
+    after_step(instance, request_id)
+
+
+def _action_failed(instance: Instance, action: str, exc: ProviderError, request_id: str) -> None:
+    """The action failed: the instance goes back to what the provider says it is."""
+    try:
+        node = provider_for(instance.cloud).get(instance.provider_id)
+    except ProviderError:
+        node = None
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if node is not None:
+            locked.set_status(node.status, node.raw_status)
+        else:
+            locked.set_status(Status.UNKNOWN)
+        locked.last_error = exc.message
+        locked.busy_until = None
+        locked.save()
+        finish_event(locked, action, exc.message, request_id)
+    if locked.status not in STABLE:
+        queue.later("watch", settings.PCM_WATCH_SECONDS, locked.pk, request_id)
+
+
+def delete(instance_id: str, request_id: str = "") -> None:
+    claimed = claim(instance_id, {Status.DELETING})
+    if claimed is None:
+        return
+    if claimed == BUSY:
+        queue.later("delete", settings.PCM_WATCH_SECONDS, instance_id, request_id)
+        return
+    instance: Instance = claimed
+    try:
+        provider = provider_for(instance.cloud)
+        provider_id = instance.provider_id
+        if not provider_id and instance.node_may_exist:
+            # A create may have reached the provider before its answer was lost.
+            found = provider.find(str(instance.pk))
+            if found is None and in_grace(instance):
+                _again(instance, request_id, "the cloud does not list the node yet")
+                return
+            provider_id = found.provider_id if found else ""
+        if not provider_id:
+            mark_deleted(instance.pk, "no node was made", request_id)
+            return
+        Instance.objects.filter(pk=instance.pk).update(provider_id=provider_id)
+        try:
+            provider.destroy(provider_id)
+        except NotFoundAtProvider as exc:
+            if in_grace(instance):
+                _again(instance, request_id, "the cloud does not find the node yet")
+            else:  # gone already, or not visible: listings decide (reconciliation)
+                release(instance, last_error=exc.message)
+            return
+        node = provider.get(provider_id)
+    except ProviderError as exc:
+        if exc.transient:
+            _again(instance, request_id, exc.message)
+        else:
+            fail(instance_id, "delete", exc.message, request_id)
+        return
+    if node is None:  # the cloud accepted the delete, and the node is gone already
+        instance = mark_deleted(instance.pk, "deleted", request_id)
+    else:
+        instance = apply_node(
+            instance.pk, node, worker=True, enqueue_sync=False, request_id=request_id
+        )
+    after_step(instance, request_id)
+
+
+def _again(instance: Instance, request_id: str, why: str) -> None:
+    """Try the delete again in a while, until the build timeout says it has taken too long."""
+    age = (timezone.now() - instance.status_since).total_seconds()
+    if age > settings.PCM_BUILD_TIMEOUT:
+        fail(str(instance.pk), "delete", f"still deleting after {int(age)} s: {why}")
+        return
+    release(instance, last_error=why)
+    queue.later("delete", settings.PCM_WATCH_SECONDS * 4, instance.pk, request_id)
+    logger.info("Instance %s: delete postponed: %s", instance.pk, why)
