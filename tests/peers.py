@@ -67,7 +67,7 @@ class Moto:
     log: Path
 
     def reset(self) -> None:
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        requests.post(f"{self.url}/moto-api/reset", timeout=60).raise_for_status()
 
 
 # Make moto refuse what AWS refuses, so that a wrong mapping fails here as it would there.
