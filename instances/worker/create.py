@@ -57,12 +57,19 @@ def provision(instance_id: str, request_id: str = "") -> None:
         except ProviderError as exc:  # a look that fails counts as an attempt: it ends
             Instance.objects.filter(pk=instance.pk).update(attempts=F("attempts") + 1)
             instance.attempts += 1
-            _look_again(instance, request_id, f"cannot look for the node: {exc.message}")
+            why = f"cannot look for the node: {exc.message}"
+            if instance.attempts >= settings.PCM_MAX_ATTEMPTS:
+                give_up(instance, f"gave up after {instance.attempts} attempts ({why})", request_id)
+            else:
+                _look_again(instance, request_id, why)
             return
         if node is not None:
             after_step(record_created(instance_id, node, request_id, adopted=True), request_id)
             return
-        if in_grace(instance) and not provider.idempotent_create:
+        spent = instance.attempts >= settings.PCM_MAX_ATTEMPTS
+        if in_grace(instance) and (spent or not provider.idempotent_create):
+            # Not sent again (no client token, or no attempt left) before the cloud has had
+            # the whole window to list what the last create made.
             _look_again(instance, request_id, "the cloud does not list the node yet")
             return
     if instance.attempts >= settings.PCM_MAX_ATTEMPTS:
@@ -73,11 +80,7 @@ def provision(instance_id: str, request_id: str = "") -> None:
 
 
 def _look_again(instance: Instance, request_id: str, why: str) -> None:
-    """The node an earlier create may have made is not found (yet). Look again later, or,
-    when no create is left to try, give up: the instance keeps what a node would need."""
-    if instance.attempts >= settings.PCM_MAX_ATTEMPTS:
-        give_up(instance, f"gave up after {instance.attempts} attempts ({why})", request_id)
-        return
+    """The node an earlier create may have made is not found (yet): look again later."""
     release(instance)
     queue.later("provision", settings.PCM_WATCH_SECONDS * 4, instance.pk, request_id)
     logger.info("Instance %s: %s; looking again", instance.pk, why)

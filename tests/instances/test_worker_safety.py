@@ -125,27 +125,32 @@ def test_an_instance_given_up_while_its_node_may_exist_keeps_name_and_quota_unti
     client_api, aws, ec2_calls, worker, settings
 ):
     instance = accepted(client_api, worker)
+    past_grace = timezone.now() - timedelta(seconds=settings.PCM_VISIBILITY_GRACE + 1)
     Instance.objects.filter(pk=instance.pk).update(
         status="building",
         attempts=settings.PCM_MAX_ATTEMPTS,
         node_may_exist=True,
-        acted_at=timezone.now(),
+        acted_at=timezone.now(),  # the last create's answer was lost a moment ago
     )
 
-    provision(str(instance.pk))
+    provision(str(instance.pk))  # the cloud may not list its node yet: it looks again later
+    assert Instance.objects.get(pk=instance.pk).status == "building"
+
+    Instance.objects.filter(pk=instance.pk).update(acted_at=past_grace)
+    provision(str(instance.pk))  # the window is over, no attempt is left
 
     instance.refresh_from_db()
     assert instance.status == "error"
     assert "a node may exist" in instance.last_error
+    assert ec2_calls.tokens("RunInstances") == []
     assert SystemRecord.objects.filter(name=instance.name).exists()  # the name is kept
     assert cloud_usage(aws)["instances"] == 1  # and it counts
 
+    Instance.objects.filter(pk=instance.pk).update(acted_at=timezone.now())
     reconcile_cloud(aws)  # within the grace window: the cloud may not list it yet
     assert Instance.objects.get(pk=instance.pk).node_may_exist
 
-    Instance.objects.filter(pk=instance.pk).update(
-        acted_at=timezone.now() - timedelta(seconds=settings.PCM_VISIBILITY_GRACE + 1)
-    )
+    Instance.objects.filter(pk=instance.pk).update(acted_at=past_grace)
     reconcile_cloud(aws)
     assert not Instance.objects.get(pk=instance.pk).node_may_exist
     assert not SystemRecord.objects.filter(name=instance.name).exists()
