@@ -8,6 +8,7 @@ import libcloud.pricing
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.openstack import OpenStack_1_1_NodeDriver, OpenStack_2_NodeDriver
+from libcloud.compute.types import NodeState
 
 from providers.base import (
     TAG,
@@ -17,7 +18,6 @@ from providers.base import (
     NotFoundAtProvider,
     Option,
     Provider,
-    ProviderError,
     Unsupported,
 )
 from providers.status import Status
@@ -41,6 +41,60 @@ class PCMDriverMixin:
         params = {"all_tenants": 1} if ex_all_tenants else {}
         servers = self._paginated_request("/servers/detail", "servers", self.connection, params)
         return self._to_nodes(servers)
+
+    def create_node(
+        self,
+        name,
+        size,
+        image=None,
+        ex_keyname=None,
+        ex_userdata=None,
+        ex_config_drive=None,
+        ex_security_groups=None,
+        ex_metadata=None,
+        ex_files=None,
+        networks=None,
+        ex_disk_config=None,
+        ex_admin_pass=None,
+        ex_availability_zone=None,
+        ex_blockdevicemappings=None,
+        ex_os_scheduler_hints=None,
+    ):
+        """One POST. libcloud's own create reads the new server back (a GET by id), and a
+        failure of that read (not visible yet, throttled, a 5xx) made a create the cloud
+        had carried out look failed, or, retried as a whole, made a second server. The
+        node here is the POST's answer; its status is read later, as any new node's.
+        (The same arguments as libcloud's, which PCM's `extra` is checked against;
+        `ex_admin_pass` is not sent, as libcloud does not send it.)"""
+        params = self._create_args_to_params(
+            None,
+            name=name,
+            size=size,
+            image=image,
+            ex_keyname=ex_keyname,
+            ex_userdata=ex_userdata,
+            ex_config_drive=ex_config_drive,
+            ex_security_groups=ex_security_groups or [],
+            ex_metadata=ex_metadata or {},
+            ex_files=ex_files or {},
+            networks=networks or [],
+            ex_disk_config=ex_disk_config,
+            ex_availability_zone=ex_availability_zone,
+            ex_blockdevicemappings=ex_blockdevicemappings,
+        )
+        data = {"server": params}
+        if ex_os_scheduler_hints:
+            data["os:scheduler_hints"] = ex_os_scheduler_hints
+        server = self.connection.request("/servers", method="POST", data=data).object["server"]
+        return LibcloudNode(
+            id=server["id"],
+            name=name,
+            state=NodeState.PENDING,
+            public_ips=[],
+            private_ips=[],
+            driver=self,
+            extra={"status": "BUILD", "metadata": ex_metadata or {}},
+        )
 
 
 class OpenStack11Driver(PCMDriverMixin, OpenStack_1_1_NodeDriver):
@@ -207,13 +261,4 @@ class OpenStackProvider(Provider):
         # Nova (and mimic) answer 400 "There is no such action" for an action it lacks.
         if isinstance(exc, BaseHTTPError) and "no such action" in str(exc).lower():
             return Unsupported(operation, provider_detail=str(exc))
-        # libcloud's create POSTs the server, then GETs it by id: a 404 there means the
-        # server was made and is not visible yet (an eventually consistent cloud).
-        if operation == "create" and isinstance(exc, BaseHTTPError) and exc.code == 404:
-            return ProviderError(
-                "The cloud accepted the create but does not show the server yet",
-                transient=True,
-                maybe_done=True,
-                provider_detail=str(exc),
-            )
         return None

@@ -53,8 +53,10 @@ def test_six_creates_at_an_eventually_consistent_ec2_with_two_late_answers(
             at_cloud = [n for n in provider_for(aws).list() if n.status != "deleted"]
             assert sorted(n.pcm_id for n in at_cloud) == sorted(ids)  # one node each
             creates = Counter(faults.tokens("RunInstances"))
-            assert sum(creates.values()) == 8  # the two late ones were sent again...
-            assert faults.injected["token_replay"] == 2  # ...and EC2 made nothing twice
+            assert set(creates) == set(ids)
+            # The late ones (at least: a loaded machine may time out more) were sent again,
+            # with their client token, and EC2 answered each repeat with the first node.
+            assert sum(creates.values()) - len(ids) == faults.injected["token_replay"] >= 2
             assert faults.injected["hidden_by_consistency"] > 0
 
             for instance_id in ids:
