@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clouds.services import provider_for
 from instances.models import Instance, InstanceEvent
+from instances.services import cloud_usage
 from instances.worker import reconcile_cloud, watch
 from providers.inventory.models import SystemRecord
 
@@ -111,18 +112,19 @@ def test_a_row_pcm_called_deleted_whose_node_is_listed_again_is_revived(aws, thr
     assert SystemRecord.objects.filter(name=lost.name, state="registered").exists()
 
 
-def test_a_row_a_client_deleted_whose_node_is_listed_again_is_deleted_again(aws, three, worker):
+def test_a_node_still_carrying_a_client_deleted_instances_id_is_destroyed(aws, three, worker):
     gone = three[0]
     Instance.objects.filter(pk=gone.pk).update(status="deleted")
     InstanceEvent.objects.create(instance=gone, actor="bob", action="delete", outcome="succeeded")
+    before = cloud_usage(aws)["instances"]
 
-    assert reconcile_cloud(aws)["revived"] == 1
-    assert Instance.objects.get(pk=gone.pk).status == "deleting"
-    worker.run()
+    counts = reconcile_cloud(aws)
 
-    assert Instance.objects.get(pk=gone.pk).status == "deleted"
-    node = provider_for(aws).get(gone.provider_id)
-    assert node.status == "deleted"  # terminated at the cloud this time
+    assert (counts["duplicates"], counts["revived"], counts["orphans"]) == (1, 0, 0)
+    assert Instance.objects.get(pk=gone.pk).status == "deleted"  # it stays deleted
+    assert cloud_usage(aws)["instances"] == before  # and counts in no quota
+    assert provider_for(aws).get(gone.provider_id).status == "deleted"  # terminated
+    assert "still carried this deleted instance's id: destroyed" in gone.events.last().detail
 
 
 def test_a_failed_create_whose_node_shows_up_is_adopted(aws, three, worker):
