@@ -37,7 +37,7 @@ def world(moto):
     lab_a = CloudFactory(
         name="LAB-A",
         default_environment=env,
-        options={"region": "us-east-1", "endpoint": moto.url, "timeout": 5},
+        options={"region": "us-east-1", "endpoint": moto.url, "timeout": 30},
     )
     node = provider_for(lab_a).create("existing-1", "t3.small", AMI, CreateOptions(pcm_id="x"))
     lab_b = CloudFactory(name="LAB-B", default_environment=env)
