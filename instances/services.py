@@ -402,13 +402,14 @@ def instance_refresh(*, instance: Instance, request_id: str = "") -> Instance:
     decides on two listings."""
     if not instance.provider_id:
         return instance
+    asked_at = timezone.now()
     try:
         node = provider_for(instance.cloud).get(instance.provider_id)
     except ProviderError as exc:
         raise _provider_unavailable(instance.cloud, exc) from None
     if node is None:
         return instance
-    return apply_node(instance.pk, node, request_id=request_id)
+    return apply_node(instance.pk, node, request_id=request_id, observed_at=asked_at)
 
 
 def instance_console(*, instance: Instance) -> str:

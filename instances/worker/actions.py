@@ -54,6 +54,7 @@ def act(instance_id: str, request_id: str, action: str) -> None:
             return
         if action == "start":  # a started node may be hidden for a while, like a new one
             Instance.objects.filter(pk=instance.pk).update(acted_at=timezone.now())
+        asked_at = timezone.now()
         node = provider.get(instance.provider_id)
     except ProviderError as exc:
         _action_failed(instance, action, exc, request_id)
@@ -64,7 +65,14 @@ def act(instance_id: str, request_id: str, action: str) -> None:
         release(instance)
         queue.later("watch", settings.PCM_WATCH_SECONDS, instance.pk, request_id)
         return
-    instance = apply_node(instance.pk, node, worker=True, enqueue_sync=False, request_id=request_id)
+    instance = apply_node(
+        instance.pk,
+        node,
+        worker=True,
+        enqueue_sync=False,
+        request_id=request_id,
+        observed_at=asked_at,
+    )
     after_step(instance, request_id)
 
 
@@ -118,6 +126,7 @@ def delete(instance_id: str, request_id: str = "") -> None:
             else:  # gone already, or not visible: listings decide (reconciliation)
                 release(instance, last_error=exc.message)
             return
+        asked_at = timezone.now()
         node = provider.get(provider_id)
     except ProviderError as exc:
         if exc.transient:
@@ -129,7 +138,12 @@ def delete(instance_id: str, request_id: str = "") -> None:
         instance = mark_deleted(instance.pk, "deleted", request_id)
     else:
         instance = apply_node(
-            instance.pk, node, worker=True, enqueue_sync=False, request_id=request_id
+            instance.pk,
+            node,
+            worker=True,
+            enqueue_sync=False,
+            request_id=request_id,
+            observed_at=asked_at,
         )
     after_step(instance, request_id)
 

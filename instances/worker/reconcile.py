@@ -1,6 +1,7 @@
 """Reconciliation: one complete listing of a cloud brings its rows in line with its nodes.
 
-Per row (instances not deleted): a listed node sets the status; a create whose answer was
+Per row (instances not deleted, and not changed since the listing was asked for, which may
+be stale for them): a listed node sets the status; a create whose answer was
 lost is adopted by its tag; a build past PCM_BUILD_TIMEOUT fails even while the cloud still
 lists it as building; a row whose node the listing lacks is marked absent, and deleted only
 when a second listing at least PCM_ABSENCE_GAP later lacks it too (never within the grace
@@ -61,7 +62,7 @@ class Listing:
 class Cycle:
     """What one reconciliation knows besides the listing."""
 
-    now: datetime
+    now: datetime  # when the listing was asked for
     queued: set[int]
     counts: Counter
 
@@ -76,10 +77,11 @@ class Cycle:
 
 def reconcile_cloud(cloud: Cloud) -> dict[str, int]:
     provider = provider_for(cloud)
+    listed_at = timezone.now()
     listing = Listing.of(provider.list())
     rows = Instance.objects.filter(cloud=cloud).exclude(status=Status.DELETED)
     cycle = Cycle(
-        now=timezone.now(),
+        now=listed_at,
         queued=queue.queued(
             rows.filter(status__in=TRANSITIONAL | {Status.PENDING}).values_list(
                 "task_entry", flat=True
@@ -88,7 +90,9 @@ def reconcile_cloud(cloud: Cloud) -> dict[str, int]:
         counts=Counter(),
     )
     for instance in rows.iterator():
-        if instance.busy_until and instance.busy_until > cycle.now:
+        if instance.status_since >= listed_at:
+            continue  # changed since the listing was taken: the listing may be stale for it
+        if instance.busy_until and instance.busy_until > timezone.now():
             continue  # a worker is on it
         _reconcile(instance, listing, cycle)
     node_accounts.account(cloud, provider, listing, cycle.counts)
@@ -109,7 +113,7 @@ def _reconcile(instance: Instance, listing: Listing, cycle: Cycle) -> None:
     if node is None:
         _absent(instance, cycle)
     elif node.status == Status.DELETED:
-        apply_node(instance.pk, node)  # the cloud itself reports it terminated
+        apply_node(instance.pk, node, observed_at=cycle.now)  # the cloud reports it terminated
         cycle.counts["deleted"] += 1
     else:
         _present(instance, node, cycle)
@@ -132,7 +136,7 @@ def _present(instance: Instance, node: Node, cycle: Cycle) -> None:
         return
     if instance.status == Status.ERROR:
         if node.status in (Status.RUNNING, Status.STOPPED):
-            apply_node(instance.pk, node)
+            apply_node(instance.pk, node, observed_at=cycle.now)
             note(instance, "reconcile", f"revived: the node is {node.raw_status} at the cloud")
             cycle.counts["revived"] += 1
         return  # else it stays failed, and its node counts
@@ -145,7 +149,7 @@ def _present(instance: Instance, node: Node, cycle: Cycle) -> None:
     if seen != (instance.status, instance.raw_status, instance.provider_id) or (
         instance.absent_since
     ):
-        apply_node(instance.pk, node)
+        apply_node(instance.pk, node, observed_at=cycle.now)
         cycle.counts["updated"] += 1
 
 

@@ -5,6 +5,8 @@ the node in two listings a cycle apart. One NotFound never deletes."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import transaction
 
@@ -45,6 +47,7 @@ def apply_node(
     worker: bool = False,
     enqueue_sync: bool = True,
     request_id: str = "",
+    observed_at: datetime | None = None,
 ) -> Instance:
     """Record what the provider says of the instance's node.
 
@@ -52,9 +55,16 @@ def apply_node(
     Others (refresh, reconciliation) leave alone a status that a pending action set.
     `enqueue_sync`: tell the Inventory in a task of its own, under `request_id` (a worker
     that goes on to do it itself passes False).
+    `observed_at`: when the cloud was asked. A row whose status changed after that (a
+    client's action, another worker) is left as it is: what the cloud said may be stale.
     """
     with transaction.atomic():
         instance = Instance.objects.select_for_update().get(pk=instance_pk)
+        if observed_at is not None and instance.status_since > observed_at:
+            if worker:
+                instance.busy_until = None
+                instance.save(update_fields=["busy_until"])
+            return instance
         before = instance.status
         if node.status == Status.DELETED:
             why = "the cloud reports the node terminated"

@@ -78,6 +78,7 @@ def watch(instance_id: str, request_id: str = "") -> None:
         queue.later("watch", settings.PCM_WATCH_SECONDS, instance_id, request_id)
         return
     peers, until = [], None
+    asked_at = timezone.now()
     try:
         provider = provider_for(instance.cloud)
         if provider.gets_many_in_one_call:  # else each node is one more call: its own watch
@@ -92,12 +93,14 @@ def watch(instance_id: str, request_id: str = "") -> None:
         if node is None:
             instance = record_missing(instance, provider, request_id)
         else:
-            instance = apply_node(instance.pk, node, enqueue_sync=False, request_id=request_id)
+            instance = apply_node(
+                instance.pk, node, enqueue_sync=False, request_id=request_id, observed_at=asked_at
+            )
         for pk, provider_id in peers:
             node = nodes.get(provider_id)
             # Still building: nothing to record. Not found: its own watch says so.
             if node is not None and node.status != Status.BUILDING:
-                apply_node(pk, node, enqueue_sync=False)
+                apply_node(pk, node, enqueue_sync=False, observed_at=asked_at)
     finally:
         if peers:
             Instance.objects.filter(pk__in=[pk for pk, _ in peers], busy_until=until).update(

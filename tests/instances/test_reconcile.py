@@ -177,3 +177,25 @@ def test_the_schedule_fans_out_one_task_per_enabled_cloud(aws, snv):
     assert Schedule.objects.filter(func="instances.tasks.reconcile_clouds", minutes=1).exists()
     assert reconcile_clouds() == 2
     assert OrmQ.objects.count() == 2
+
+
+def test_a_listing_older_than_a_clients_action_does_not_undo_it(
+    client_api, aws, three, worker, monkeypatch
+):
+    from providers.ec2 import EC2Provider
+
+    real_list = EC2Provider.list
+
+    def list_while_the_client_stops_one(self):
+        nodes = real_list(self)  # node 0 is running in this listing...
+        client_api.put(f"{URL}/{three[0].pk}", {"status": "stopped"})
+        worker.run()  # ...and is stopped before the listing is applied
+        return nodes
+
+    monkeypatch.setattr(EC2Provider, "list", list_while_the_client_stops_one)
+    assert Instance.objects.get(pk=three[0].pk).status == "running"
+
+    reconcile_cloud(aws)
+
+    assert Instance.objects.get(pk=three[0].pk).status == "stopped"
+    assert provider_for(aws).get(three[0].provider_id).status == "stopped"
