@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -296,7 +296,11 @@ def instance_create(
     try:
         with transaction.atomic():
             # The cloud's row lock serializes concurrent quota checks.
-            locked = Cloud.objects.select_for_update().get(pk=cloud.pk)
+            # FOR NO KEY UPDATE where the database has it (PostgreSQL): it does not wait on
+            # the KEY SHARE locks that inserting and updating instances take on the cloud's
+            # row (their foreign key), which made a deadlock with concurrent actions.
+            no_key = connection.features.has_select_for_no_key_update
+            locked = Cloud.objects.select_for_update(no_key=no_key).get(pk=cloud.pk)
             check_quotas(locked, plan.size)
             instance = Instance.objects.create(
                 id=pcm_id,
@@ -372,16 +376,23 @@ def instance_act(*, instance: Instance, status: str, user, request_id: str = "")
 
 
 def instance_delete(*, instance: Instance, user, request_id: str = "") -> Instance:
+    """Delete at the provider, in a task. A failed create that no node can carry (not live:
+    no provider id, no create that may have made one) is deleted at once: nothing is left
+    at the cloud, and it must not count in quotas again while a task looks."""
     with transaction.atomic():
         locked = Instance.objects.select_for_update().get(pk=instance.pk)
         if locked.status in (Status.DELETED, Status.DELETING):
             raise Conflict(f"Instance {locked.name} is {locked.status} already")
-        locked.set_status(Status.DELETING)
+        nothing_at_the_cloud = not Instance.objects.live().filter(pk=locked.pk).exists()
+        locked.set_status(Status.DELETED if nothing_at_the_cloud else Status.DELETING)
         locked.save(update_fields=["status", "status_since", "updated_at"])
-        InstanceEvent.objects.create(
+        event = InstanceEvent.objects.create(
             instance=locked, actor=_actor(user), action="delete", request_id=request_id
         )
-        queue.drive("delete", locked.pk, request_id)
+        if nothing_at_the_cloud:
+            event.finish()
+        else:
+            queue.drive("delete", locked.pk, request_id)
     return locked
 
 

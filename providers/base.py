@@ -450,9 +450,10 @@ class Provider(Configurable):
 
     def _call(self, operation: str, fn: Callable[[NodeDriver], T], *, read: bool) -> T:
         """Run one libcloud call: every failure becomes a ProviderError. Reads are retried
-        (briefly) when the connection failed; timeouts are not, so a call never takes much
-        longer than the cloud's timeout, and writes never are, unless the cloud refused
-        them as throttled (then they did not run). Every provider call goes through here:
+        (briefly) when the connection failed or the cloud answered 5xx; timeouts are not,
+        so a call never takes much longer than the cloud's timeout, and writes never are,
+        unless the cloud refused them as throttled (then they did not run). Every provider
+        call goes through here:
         each attempt is timed, counted and logged (providers/telemetry.py)."""
         if self.guard is not None:
             self.guard.before_call()
@@ -470,13 +471,7 @@ class Provider(Configurable):
                     logger.info("%s on %s throttled; retrying", operation, self.key)
                     time.sleep(self.throttle_backoff * 2 ** (throttled - 1))
                     continue
-                retry = (
-                    read
-                    and attempt < self.read_attempts
-                    and isinstance(exc, requests.exceptions.ConnectionError)
-                    and not isinstance(exc, requests.exceptions.Timeout)
-                )
-                if retry:
+                if read and attempt < self.read_attempts and worth_asking_again(exc):
                     logger.info(
                         "%s on %s failed (%s); retrying", operation, self.key, error.message
                     )
@@ -504,6 +499,31 @@ class Provider(Configurable):
             if isinstance(value, str) and len(value) >= 4:
                 text = text.replace(value, "***")
         return text
+
+
+def worth_asking_again(exc: Exception) -> bool:
+    """A read the cloud failed that may well succeed a moment later: a dropped or refused
+    connection, a 5xx. Not a timeout (a call never takes much longer than the cloud's
+    timeout), not a refusal (4xx); throttling has its own backoff."""
+    if isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return True
+    code = int(getattr(exc, "code", 0) or 0) if isinstance(exc, BaseHTTPError) else 0
+    return code >= 500 and not _throttled(exc)
+
+
+def read_page(fetch: Callable[[], T], attempts: int = 3) -> T:
+    """One page of a listing, asked again (briefly) when the cloud fails it, so that one
+    failed page of many does not fail the whole listing."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fetch()
+        except Exception as exc:
+            if attempt == attempts or not worth_asking_again(exc):
+                raise
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")
 
 
 THROTTLING_CODES = ("RequestLimitExceeded", "Throttling", "TooManyRequests", "RateLimitExceeded")

@@ -30,6 +30,7 @@ from providers.base import (
     NotFoundAtProvider,
     Option,
     Provider,
+    read_page,
 )
 from providers.status import Status
 
@@ -44,8 +45,8 @@ MAX_PAGES = 1000
 class PagingEC2NodeDriver(EC2NodeDriver):
     """libcloud's EC2 driver reads one DescribeInstances answer; EC2 pages its listings
     (moto at 100 reservations by default), so past one page nodes went missing: this one
-    asks in pages and follows NextToken. A lookup by instance ids is one call (EC2 refuses
-    MaxResults with ids)."""
+    asks in pages and follows NextToken, each page asked again when it fails. A lookup by
+    instance ids is one call (EC2 refuses MaxResults with ids)."""
 
     def list_nodes(self, ex_node_ids=None, ex_filters=None):
         if ex_node_ids:
@@ -57,7 +58,9 @@ class PagingEC2NodeDriver(EC2NodeDriver):
                 params.update(self._build_filters(ex_filters))
             if token:
                 params["NextToken"] = token
-            answer = self.connection.request(self.path, params=params).object
+            answer = read_page(
+                lambda params=params: self.connection.request(self.path, params=params).object
+            )
             for reservation in findall(answer, "reservationSet/item", NAMESPACE):
                 nodes += self._to_nodes(reservation, "instancesSet/item")
             token = findtext(answer, "nextToken", NAMESPACE)

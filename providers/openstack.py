@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import libcloud.pricing
 from libcloud.common.exceptions import BaseHTTPError
+from libcloud.common.types import LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.openstack import OpenStack_1_1_NodeDriver, OpenStack_2_NodeDriver
 from libcloud.compute.types import NodeState
@@ -19,6 +21,7 @@ from providers.base import (
     Option,
     Provider,
     Unsupported,
+    read_page,
 )
 from providers.status import Status
 
@@ -27,10 +30,15 @@ from providers.status import Status
 libcloud.pricing.set_pricing("compute", "openstack", {})
 
 
+# At most this many pages of servers: a listing that never ends is an error.
+MAX_PAGES = 1000
+
+
 class PCMDriverMixin:
     """Keeps Nova's own `status` on the node (libcloud's NodeState loses it), and lists
     every page: Nova answers at most `[api] max_limit` servers (1000 by default) with a
-    link to the next page, which libcloud's 1.1 driver does not follow."""
+    link to the next page, which libcloud's 1.1 driver does not follow; each page is asked
+    again when it fails."""
 
     def _to_node(self, api_node):
         node = super()._to_node(api_node)
@@ -39,8 +47,17 @@ class PCMDriverMixin:
 
     def list_nodes(self, ex_all_tenants=False):
         params = {"all_tenants": 1} if ex_all_tenants else {}
-        servers = self._paginated_request("/servers/detail", "servers", self.connection, params)
-        return self._to_nodes(servers)
+        servers: list = []
+        for _ in range(MAX_PAGES):
+            page = read_page(
+                lambda params=params: self.connection.request("/servers/detail", params=params)
+            ).object
+            servers += page.get("servers", [])
+            after = [link for link in page.get("servers_links", []) if link["rel"] == "next"]
+            if not after:
+                return self._to_nodes({"servers": servers})
+            params = {**params, **dict(parse_qsl(urlsplit(after[0]["href"]).query))}
+        raise LibcloudError(f"The list of servers did not end after {MAX_PAGES} pages")
 
     def create_node(
         self,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clouds.breaker import CircuitOpen
 from clouds.services import provider_for
 from instances import queue
 from instances.faults import crash_point
@@ -50,10 +51,18 @@ def provision(instance_id: str, request_id: str = "") -> None:
     except ProviderError as exc:
         give_up(instance, exc.message, request_id)
         return
+    age = (timezone.now() - instance.status_since).total_seconds()
+    if instance.status == Status.BUILDING and age > settings.PCM_BUILD_TIMEOUT:
+        # Refusals (an open breaker) are not counted as attempts: time ends them.
+        give_up(instance, f"no node after {int(age)} s", request_id, provider=provider)
+        return
     if instance.node_may_exist:
         # An earlier create may have reached the provider: adopt what it made.
         try:
             node = provider.find(str(instance.pk))
+        except CircuitOpen as exc:  # not asked at all: after the breaker's cooldown
+            _look_again(instance, request_id, exc.message, settings.PCM_BREAKER_COOLDOWN)
+            return
         except ProviderError as exc:  # a look that fails counts as an attempt: it ends
             Instance.objects.filter(pk=instance.pk).update(attempts=F("attempts") + 1)
             instance.attempts += 1
@@ -79,10 +88,11 @@ def provision(instance_id: str, request_id: str = "") -> None:
     _create(instance, provider, request_id)
 
 
-def _look_again(instance: Instance, request_id: str, why: str) -> None:
+def _look_again(instance: Instance, request_id: str, why: str, seconds: float = 0) -> None:
     """The node an earlier create may have made is not found (yet): look again later."""
     release(instance)
-    queue.later("provision", settings.PCM_WATCH_SECONDS * 4, instance.pk, request_id)
+    seconds = seconds or settings.PCM_WATCH_SECONDS * 4
+    queue.later("provision", seconds, instance.pk, request_id)
     logger.info("Instance %s: %s; looking again", instance.pk, why)
 
 
@@ -110,6 +120,10 @@ def _create(instance: Instance, provider: Provider, request_id: str) -> None:
         if not exc.maybe_done:  # refused: this attempt made nothing
             instance.node_may_exist = may_have_existed
             Instance.objects.filter(pk=instance.pk).update(node_may_exist=may_have_existed)
+        if isinstance(exc, CircuitOpen):  # refused here, before any call: not an attempt
+            Instance.objects.filter(pk=instance.pk).update(attempts=F("attempts") - 1)
+            _look_again(instance, request_id, exc.message, settings.PCM_BREAKER_COOLDOWN)
+            return
         if exc.transient:
             # Whatever the attempt count, the next run looks for the node before anything
             # else: a timeout on the last attempt is not the end.

@@ -247,3 +247,38 @@ def test_a_watch_of_a_held_instance_looks_again_later_and_then_finishes_it(clien
     Instance.objects.filter(pk=held).update(busy_until=None)  # the holder is done
     assert worker.run() == ["watch"]
     assert Instance.objects.get(pk=held).status == "running"
+
+
+def test_a_create_the_breaker_refuses_is_not_an_attempt_and_is_tried_after_it(
+    client_api, aws, ec2_calls, worker, settings
+):
+    from clouds.models import Cloud
+
+    instance = accepted(client_api, worker)
+    Cloud.objects.filter(pk=aws.pk).update(breaker_open_until=timezone.now() + timedelta(minutes=1))
+
+    provision(str(instance.pk))
+
+    instance.refresh_from_db()
+    assert (instance.status, instance.attempts) == ("building", 0)
+    assert not instance.node_may_exist  # nothing was sent
+    assert ec2_calls.tokens("RunInstances") == []
+    Cloud.objects.filter(pk=aws.pk).update(breaker_open_until=None)
+    worker.run()
+    assert Instance.objects.get(pk=instance.pk).status == "running"
+    assert ec2_calls.tokens("RunInstances") == [str(instance.pk)]
+
+
+def test_deleting_a_failed_create_with_no_node_is_done_at_once_and_counts_nowhere(
+    client_api, aws, worker
+):
+    aws.size_mappings.filter(size__name="small").update(provider_size_id="t3.imaginary")
+    body = client_api.post(URL, {"size": "small"}).json()
+    worker.run()
+    assert Instance.objects.get(pk=body["id"]).status == "error"
+
+    answer = client_api.delete(f"{URL}/{body['id']}")
+
+    assert answer.status_code == 202 and answer.json()["status"] == "deleted"
+    assert cloud_usage(aws)["instances"] == 0
+    assert worker.run() == []  # no task: nothing is at the cloud

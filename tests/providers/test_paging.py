@@ -75,3 +75,18 @@ def test_openstack_list_and_find_follow_novas_next_link(nova, api_version):
     assert sorted(node.provider_id for node in provider.list()) == sorted(made)
     assert provider.find("pcm-4").provider_id == made[4]
     assert faults.injected["small_page"] >= 4
+
+
+def test_a_failed_page_is_asked_again_and_the_listing_completes(moto):
+    faults = Faults()
+    with proxy(moto.url, faults) as url:
+        ec2 = ec2_at(url)
+        made = {
+            ec2.create(f"n-{i}", "t3.small", AMI, CreateOptions(pcm_id=f"pcm-{i}")).provider_id
+            for i in range(7)
+        }
+        faults.page_size = 5
+        faults.errors_next = 2  # the cloud fails a page twice (a 503 each time)
+
+        assert {node.provider_id for node in ec2.list()} == made
+        assert faults.injected["error_5xx"] == 2
