@@ -87,6 +87,26 @@ class Unsupported(ProviderError):
         )
 
 
+class StateConflict(ProviderError):
+    """The cloud refused an action on a node in its present state (HTTP 409): Nova while a
+    server builds or another task runs on it, a stop of a server that is stopped. Nothing
+    was done, and the cloud was reached; once the node's task ends, the same action may be
+    taken."""
+
+    def __init__(self, operation: str, provider_detail: str = ""):
+        message = f"The cloud refused the {operation} in the node's present state"
+        if provider_detail:
+            message += f" ({provider_detail})"
+        super().__init__(
+            message, transient=False, provider_detail=provider_detail, maybe_done=False
+        )
+
+
+# Operations a cloud may refuse with a 409 for the node's state (for a create a 409 means
+# something else: a name or an id in use).
+NODE_ACTIONS = frozenset({"reboot", "start", "stop", "destroy"})
+
+
 class NotFoundAtProvider(ProviderError):
     """The provider does not know the node, size or image id asked for."""
 
@@ -128,6 +148,7 @@ class Node:
     public_ips: tuple[str, ...] = ()
     private_ips: tuple[str, ...] = ()
     created_at: datetime | None = None
+    error: str = ""  # the cloud's own reason for an error state, where it gives one
 
 
 @dataclass(frozen=True)
@@ -192,6 +213,11 @@ class Provider(Configurable):
     # create whose answer was lost may be sent again at once; elsewhere PCM first looks for
     # the node's tag for as long as the cloud may take to list a new node.
     idempotent_create: ClassVar[bool] = False
+    # Whether anti-affinity names the peers' nodes by where they are now (Nova's
+    # different_host): a peer the cloud is still placing is on no host yet, so a hint that
+    # names it keeps nothing apart. A spread create then waits for the earlier creates of
+    # its role to be built first.
+    spread_waits_for_peers: ClassVar[bool] = False
 
     # A throttled call (HTTP 429, EC2's RequestLimitExceeded) was refused, not run: it is
     # retried after 1, 2, 4 s, reads and writes alike.
@@ -278,6 +304,10 @@ class Provider(Configurable):
     def node_tag(self, node: LibcloudNode) -> str | None:
         """PCM's instance id as tagged on the node, if any."""
         return None
+
+    def node_error(self, node: LibcloudNode) -> str:
+        """Why the node is in an error state, as the cloud says it ("" where it does not)."""
+        return ""
 
     def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
         """create_node() arguments: the client's extra, PCM's tag, anti-affinity hints."""
@@ -422,15 +452,17 @@ class Provider(Configurable):
 
     def _node(self, node: LibcloudNode) -> Node:
         raw = str(self.raw_status(node) or "")
+        status = self.abstract_status(raw)
         return Node(
             provider_id=self.provider_id(node),
             name=node.name or "",
-            status=self.abstract_status(raw),
+            status=status,
             raw_status=raw,
             pcm_id=self.node_tag(node),
             public_ips=tuple(node.public_ips or ()),
             private_ips=tuple(node.private_ips or ()),
             created_at=getattr(node, "created_at", None),
+            error=self.node_error(node) if status == Status.ERROR else "",
         )
 
     @staticmethod
@@ -586,6 +618,8 @@ def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
             return Unsupported(operation, provider_detail=detail)
         if code == 404:
             return NotFoundAtProvider(provider_detail=detail)
+        if code == 409 and operation in NODE_ACTIONS:
+            return StateConflict(operation, provider_detail=detail)
         return ProviderError(
             f"The cloud answered {code} to the {operation}: {detail}",
             transient=code >= 500 or _throttled(exc),

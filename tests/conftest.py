@@ -13,7 +13,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests import peers
+from tests import openstack_lab, peers
 from tests.factories import UserFactory
 
 
@@ -102,6 +102,36 @@ def mimic(peers_dir):
         yield server
 
 
+@pytest.fixture(scope="session")
+def openstack_session(tmp_path_factory):
+    """The real OpenStack (tests/openstack_lab.py), started once for the session."""
+    reason = openstack_lab.missing()
+    if reason and openstack_lab.required():
+        pytest.fail(f"{reason}, and PCM_REQUIRE_OPENSTACK is set: the OpenStack tests must run")
+    if reason:
+        pytest.skip(reason)
+    with openstack_lab.openstack_cloud(tmp_path_factory.mktemp("openstack")) as cloud:
+        yield cloud
+
+
+@pytest.fixture
+def openstack(openstack_session):
+    """The real OpenStack; the servers of the projects a test made are deleted after it."""
+    yield openstack_session
+    for tenant in openstack_session.tenants:
+        openstack_session.remove_servers(tenant)
+    openstack_session.tenants.clear()
+
+
 # The instance API's fixtures (a worker, bob's client, clouds at the peers), shared by the
 # instance and security tests.
-from tests.lifecycle import aws, catalogue, client_api, ec2_calls, snv, worker  # noqa: E402, F401
+from tests.lifecycle import (  # noqa: E402, F401
+    aws,
+    catalogue,
+    client_api,
+    ec2_calls,
+    openstack_tenant,
+    snv,
+    snv_openstack,
+    worker,
+)

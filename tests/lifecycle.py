@@ -162,3 +162,28 @@ def snv(mimic, catalogue):
         SizeMappingFactory(cloud=cloud, size=catalogue["sizes"][name], provider_size_id=flavour)
     ImageMappingFactory(cloud=cloud, image=catalogue["images"]["centos-9"], provider_image_id=image)
     return cloud
+
+
+@pytest.fixture
+def openstack_tenant(openstack):
+    """A project and user of its own at the real OpenStack (tests/openstack_lab.py)."""
+    return openstack.tenant()
+
+
+@pytest.fixture
+def snv_openstack(openstack, openstack_tenant, catalogue):
+    """SNV-LAB-1 at the real OpenStack, Keystone v3 (the plugin's default), in a project of
+    its own; small, medium and xlarge mapped to Nova flavours, centos-9 to a Glance image."""
+    cloud = CloudFactory(
+        name="SNV-LAB-1",
+        provider="openstack",
+        options=openstack_tenant.options(),
+        credentials=openstack_tenant.credentials(),
+        default_environment=catalogue["dev"],
+        default_image=catalogue["images"]["centos-9"],
+    )
+    for name, flavour in (("small", "m1.small"), ("medium", "m1.medium"), ("xlarge", "m1.xlarge")):
+        SizeMappingFactory(cloud=cloud, size=catalogue["sizes"][name], provider_size_id=flavour)
+    image = openstack.info["image"]
+    ImageMappingFactory(cloud=cloud, image=catalogue["images"]["centos-9"], provider_image_id=image)
+    return cloud

@@ -85,6 +85,12 @@ def provision(instance_id: str, request_id: str = "") -> None:
         last = f": {instance.last_error}" if instance.last_error else ""
         give_up(instance, f"gave up after {instance.attempts} attempts{last}", request_id)
         return
+    if provider.spread_waits_for_peers and age < settings.PCM_BUILD_TIMEOUT:
+        waiting_for = _earlier_peers_building(instance)
+        if waiting_for:
+            why = f"waiting for {waiting_for} to be placed first"
+            _look_again(instance, request_id, why, settings.PCM_WATCH_SECONDS)
+            return
     _create(instance, provider, request_id)
 
 
@@ -155,16 +161,29 @@ def _options(instance: Instance) -> CreateOptions:
 def _different_hosts(instance: Instance) -> tuple[str, ...]:
     """Anti-affinity: the provider ids of the role's live instances in this cloud and
     environment, when the role spreads over hosts."""
+    others = _spread_peers(instance).exclude(provider_id="").values_list("provider_id", flat=True)
+    return tuple(sorted(others))
+
+
+def _spread_peers(instance: Instance):
+    """The live instances of the instance's role in its cloud and environment, when the
+    role spreads over hosts (none otherwise)."""
     if not (instance.role and instance.role.spread_over_hosts):
-        return ()
-    others = (
+        return Instance.objects.none()
+    return (
         Instance.objects.live()
         .filter(cloud=instance.cloud, role=instance.role, environment=instance.environment)
         .exclude(pk=instance.pk)
-        .exclude(provider_id="")
-        .values_list("provider_id", flat=True)
     )
-    return tuple(sorted(others))
+
+
+def _earlier_peers_building(instance: Instance) -> str:
+    """The names of the spread peers accepted before this instance and not yet built
+    ("" when there are none): the cloud places them before this one is asked for."""
+    earlier = _spread_peers(instance).filter(
+        status__in=(Status.PENDING, Status.BUILDING), created_at__lt=instance.created_at
+    )
+    return ", ".join(sorted(earlier.values_list("name", flat=True)))
 
 
 def give_up(

@@ -73,6 +73,8 @@ def apply_node(
             instance.raw_status = node.raw_status  # the pending operation decides
         else:
             instance.set_status(node.status, node.raw_status)
+            if node.error:  # the cloud's reason for an error state
+                instance.last_error = node.error
         instance.provider_id = node.provider_id
         instance.public_ips = list(node.public_ips)
         instance.private_ips = list(node.private_ips)

@@ -73,6 +73,13 @@ def finish_event(
     event.finish(error)
 
 
+def annotate(instance: Instance, action: str, detail: str) -> None:
+    """Say on the action's open event what PCM is doing about it (its client sees it)."""
+    InstanceEvent.objects.filter(instance=instance, action=action, outcome=Outcome.RUNNING).update(
+        detail=detail
+    )
+
+
 def note(instance: Instance, action: str, detail: str, error: str = "") -> None:
     """An event PCM records of what it found or did on its own (reconciliation)."""
     now = timezone.now()

@@ -3,6 +3,7 @@
     cloud.py start --dir DIR   configure and start everything, print the cloud as JSON
     cloud.py stop --dir DIR    stop what `start` started (by process id), drop its databases
     cloud.py run [--dir DIR]   start, say how to point PCM at it, stop on Ctrl-C
+    cloud.py info --dir DIR    print a started cloud as JSON again
 
 Keystone v3, Placement, Glance (file store, one small image), Neutron (ML2, one shared flat
 network, ports bound by bind_driver/), Nova API, conductor, scheduler and two nova-compute
@@ -318,12 +319,15 @@ def explain(lab: Lab) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("start", "stop", "run"))
+    parser.add_argument("command", choices=("start", "stop", "run", "info"))
     parser.add_argument("--dir", default=str(HERE.parent.parent / "var" / "openstack"))
     parser.add_argument("--page-size", type=int, default=3, help="Nova's [api] max_limit")
     args = parser.parse_args(argv)
     if args.command == "stop":
         stop(Lab.load(args.dir))
+        return 0
+    if args.command == "info":
+        print(json.dumps(Lab.load(args.dir).public()))
         return 0
     lab = start(args.dir, args.page_size)
     if args.command == "start":

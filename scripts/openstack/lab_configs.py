@@ -185,6 +185,10 @@ def nova(lab) -> str:
             # A new compute host is mapped within seconds, not after about 45 s.
             discover_hosts_in_cells_interval = 5
             [filter_scheduler]
+            # The scheduler reads each host's servers from the database at every request:
+            # DifferentHostFilter and SameHostFilter then see a server placed a moment ago
+            # (with Nova's default, the computes' reports to the scheduler, they did not).
+            track_instance_changes = false
             enabled_filters = {",".join(FILTERS)}
             # Stack servers on the fullest host: without a hint two servers share a host,
             # so a spread the tests see is the hint's doing, not the weighers'.
@@ -193,6 +197,12 @@ def nova(lab) -> str:
             disk_weight_multiplier = -1.0
             [conductor]
             workers = 1
+            [quota]
+            # PCM keeps its own quotas; Nova's defaults (20 cores, 10 servers a project)
+            # would refuse a flavour before the scheduler could say no host takes it.
+            instances = -1
+            cores = -1
+            ram = -1
             [oslo_messaging_notifications]
             driver = noop
             [vnc]
