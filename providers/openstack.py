@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import libcloud.pricing
 from libcloud.common.exceptions import BaseHTTPError
+from libcloud.common.openstack_identity import OpenStackAuthenticationCache
 from libcloud.common.types import LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.openstack import OpenStack_1_1_NodeDriver, OpenStack_2_NodeDriver
@@ -32,6 +36,43 @@ libcloud.pricing.set_pricing("compute", "openstack", {})
 
 # At most this many pages of servers: a listing that never ends is an error.
 MAX_PAGES = 1000
+
+
+class TokenCache(OpenStackAuthenticationCache):
+    """Keystone tokens (with their service catalogue) kept for the drivers that one set of
+    credentials makes in this process, until they expire: PCM makes a driver per operation,
+    and each would otherwise log in again (a second call, and real Keystones throttle
+    logins). A 401 clears the token (libcloud), so the next call logs in afresh."""
+
+    def __init__(self):
+        self._contexts: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            return self._contexts.get(key)
+
+    def put(self, key, context):
+        with self._lock:
+            self._contexts[key] = context
+
+    def clear(self, key):
+        with self._lock:
+            self._contexts.pop(key, None)
+
+
+_token_caches: dict[str, TokenCache] = {}
+_token_caches_lock = threading.Lock()
+
+
+def token_cache(settings: dict, credentials: dict) -> TokenCache:
+    """The cache of one set of credentials: changed credentials (a new password in the
+    admin) never reuse a token the old ones got."""
+    fingerprint = hashlib.sha256(
+        json.dumps([settings, credentials], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    with _token_caches_lock:
+        return _token_caches.setdefault(fingerprint, TokenCache())
 
 
 class PCMDriverMixin:
@@ -242,6 +283,7 @@ class OpenStackProvider(Provider):
             "ex_force_auth_url": auth_url,
             "ex_force_auth_version": settings.get("auth_version", "3.x_password"),
             "timeout": self.timeout,
+            "ex_auth_cache": token_cache(settings, self.credentials),
         }
         optional = {
             "tenant_name": "ex_tenant_name",

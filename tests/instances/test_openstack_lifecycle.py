@@ -6,6 +6,8 @@ Nova's real scheduler with two compute hosts."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from instances.models import Instance
@@ -81,7 +83,7 @@ def test_an_instance_lives_its_whole_life_at_real_openstack(client_api, snv_open
 
     assert client_api.delete(f"{URL}/{body['id']}").status_code == 202
     wait_for_status(body["id"], "deleted")
-    assert wait_for(lambda: _gone(openstack, instance.provider_id), 30)
+    assert wait_for(lambda: _forgotten(openstack, instance.provider_id), 30)
     assert [(action, outcome) for action, outcome, _ in events(client_api, body["id"])] == [
         ("create", "succeeded"),
         ("reboot", "succeeded"),
@@ -89,13 +91,6 @@ def test_an_instance_lives_its_whole_life_at_real_openstack(client_api, snv_open
         ("start", "succeeded"),
         ("delete", "succeeded"),
     ]
-
-
-def _gone(openstack, server_id: str) -> bool:
-    try:
-        return openstack.server(server_id)["status"] == "DELETED"
-    except RuntimeError as exc:  # 404 once Nova has forgotten it
-        return ": 404 " in str(exc)
 
 
 def test_a_reboot_while_the_instance_builds_is_a_409_that_says_why(client_api, snv_openstack):
@@ -195,3 +190,55 @@ def test_a_role_that_spreads_puts_its_instances_on_different_hosts(
     }
     assert len(set(hosts["web"])) == 2, hosts  # different_host kept them apart
     assert len(set(hosts["db"])) == 1, hosts  # the control: no hint, one host
+
+
+def test_reconciliation_reads_every_page_and_takes_two_listings_to_call_a_node_gone(
+    client_api, snv_openstack, openstack, openstack_tenant, settings
+):
+    from instances.models import Orphan
+    from instances.worker.reconcile import reconcile_cloud
+
+    ids = [client_api.post(URL, {"size": "small"}).json()["id"] for _ in range(4)]
+    stray = openstack_tenant.api().call(  # a node with PCM's tag that no row knows
+        "POST",
+        f"{openstack.compute}/servers",
+        json={
+            "server": {
+                "name": "stray",
+                "flavorRef": "m1.tiny",
+                "imageRef": openstack.info["image"],
+                "metadata": {"pcm_id": str(uuid.uuid4())},
+            }
+        },
+    )["server"]["id"]
+    for instance_id in ids:
+        wait_for_status(instance_id, "running")
+    openstack.wait_for(stray, lambda server: server["status"] == "ACTIVE")
+
+    counts = reconcile_cloud(snv_openstack)  # five servers: two pages of Nova's three
+
+    assert counts["absent"] == 0 and counts["deleted"] == 0
+    assert Orphan.objects.filter(cloud=snv_openstack, provider_id=stray).exists()
+    assert {status_of(i) for i in ids} == {"running"}
+
+    # Someone deletes one instance's server in the cloud's console.
+    settings.PCM_VISIBILITY_GRACE = 0
+    settings.PCM_ABSENCE_GAP = 0
+    gone = Instance.objects.get(pk=ids[0])
+    openstack_tenant.api().call("DELETE", f"{openstack.compute}/servers/{gone.provider_id}")
+    assert wait_for(lambda: _forgotten(openstack, gone.provider_id), 30)
+
+    reconcile_cloud(snv_openstack)
+    assert status_of(ids[0]) == "running"  # one listing without it proves nothing
+    reconcile_cloud(snv_openstack)
+    assert status_of(ids[0]) == "deleted"
+    assert {status_of(i) for i in ids[1:]} == {"running"}
+
+
+def _forgotten(openstack, server_id: str) -> bool:
+    """Nova answers 404 for the server (it shows a deleted one DELETED for a moment first)."""
+    try:
+        openstack.server(server_id)
+    except RuntimeError as exc:
+        return ": 404 " in str(exc)
+    return False
