@@ -93,6 +93,18 @@ def test_bad_credentials_are_a_clear_permanent_error(tenant, api_version):
     assert "wrong-password" not in str(error.value.provider_detail)
 
 
+def test_a_login_is_kept_for_its_credentials_and_changed_ones_log_in_afresh(tenant):
+    first = plugin_for(tenant)
+    first.list_sizes()
+    again = plugin_for(tenant)  # PCM makes a plugin (a driver) per operation
+    again.list_sizes()
+    wrong = OpenStackProvider(first.settings, {**tenant.credentials(), "password": "changed"})
+
+    assert again.driver.connection.auth_token == first.driver.connection.auth_token
+    with pytest.raises(ProviderError, match="refused the credentials"):
+        wrong.list_sizes()
+
+
 def test_every_flavour_and_image_is_listed_past_the_first_page(each_api, openstack):
     plugin = each_api
     sizes = {size.id: size for size in plugin.list_sizes()}
