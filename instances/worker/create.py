@@ -126,6 +126,11 @@ def _create(instance: Instance, provider: Provider, request_id: str) -> None:
         if not exc.maybe_done:  # refused: this attempt made nothing
             instance.node_may_exist = may_have_existed
             Instance.objects.filter(pk=instance.pk).update(node_may_exist=may_have_existed)
+        else:
+            # The answer is lost: the grace window in which the cloud may not list the
+            # node yet runs from now, however long the call took (a timeout longer than
+            # the window would otherwise leave no time to look before a create again).
+            Instance.objects.filter(pk=instance.pk).update(acted_at=timezone.now())
         if isinstance(exc, CircuitOpen):  # refused here, before any call: not an attempt
             Instance.objects.filter(pk=instance.pk).update(attempts=F("attempts") - 1)
             _look_again(instance, request_id, exc.message, settings.PCM_BREAKER_COOLDOWN)

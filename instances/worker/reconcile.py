@@ -90,7 +90,7 @@ def reconcile_cloud(cloud: Cloud) -> dict[str, int]:
         counts=Counter(),
     )
     for instance in rows.iterator():
-        if instance.status_since >= listed_at:
+        if max(instance.status_since, instance.updated_at) >= listed_at:
             continue  # changed since the listing was taken: the listing may be stale for it
         if instance.busy_until and instance.busy_until > timezone.now():
             continue  # a worker is on it

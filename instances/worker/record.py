@@ -55,12 +55,13 @@ def apply_node(
     Others (refresh, reconciliation) leave alone a status that a pending action set.
     `enqueue_sync`: tell the Inventory in a task of its own, under `request_id` (a worker
     that goes on to do it itself passes False).
-    `observed_at`: when the cloud was asked. A row whose status changed after that (a
-    client's action, another worker) is left as it is: what the cloud said may be stale.
+    `observed_at`: when the cloud was asked. A row written after that (a client's
+    action, another worker's later look, even one that left the status as it was) is left
+    as it is: what the cloud said may be stale.
     """
     with transaction.atomic():
         instance = Instance.objects.select_for_update().get(pk=instance_pk)
-        if observed_at is not None and instance.status_since > observed_at:
+        if observed_at is not None and _written_since(instance, observed_at):
             if worker:
                 instance.busy_until = None
                 instance.save(update_fields=["busy_until"])
@@ -85,6 +86,12 @@ def apply_node(
         _changed(instance, before, enqueue_sync, request_id)
         instance.save()
     return instance
+
+
+def _written_since(instance: Instance, moment: datetime) -> bool:
+    """Whether the row changed after `moment`: its status, or anything a full save wrote
+    (a worker recording what it saw)."""
+    return max(instance.status_since, instance.updated_at) > moment
 
 
 def mark_deleted(instance_pk, why: str, request_id: str = "") -> Instance:

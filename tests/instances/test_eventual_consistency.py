@@ -99,3 +99,33 @@ def test_a_cloud_without_client_tokens_is_searched_not_sent_the_create_again(
                 if "adopted" in i.events.get(action="create").detail
             ]
             assert adopted  # found by its tag, not created again
+
+
+def test_a_create_answer_lost_after_a_long_call_is_searched_for_a_whole_window(
+    client_api, snv, mimic, tmp_path, settings
+):
+    """Seen in the soak at a real Nova: the cloud's timeout (5 s) is longer than the grace
+    window (4 s), so a create whose answer is lost ends after the window that began when
+    it was sent. The window runs from when the answer was lost: the node, hidden for 9 s,
+    is found and adopted, not made a second time."""
+    grace = 4
+    settings.PCM_VISIBILITY_GRACE = grace
+    faults = Faults()
+    faults.consistency_delay = 9
+    faults.late_creates, faults.late_by = 1, 7
+    with proxy(mimic.url, faults) as url:
+        snv.options = {**snv.options, "auth_url": f"{url}/identity", "timeout": 5}
+        snv.save()
+        env = {"PCM_VISIBILITY_GRACE": str(grace), "PCM_WATCH_SECONDS": "1"}
+        with running_qcluster(tmp_path / "qcluster.log", **env):
+            body = client_api.post("/pcm_api/v2/clouds/SNV-LAB-1/instances", {"size": "small"})
+            instance_id = body.json()["id"]
+
+            def status():
+                return Instance.objects.get(pk=instance_id).status
+
+            assert wait_for(lambda: status() == "running", 60), status()
+    assert faults.injected["late_create"] == 1
+    assert faults.create_counts() == Counter({instance_id: 1})
+    create = Instance.objects.get(pk=instance_id).events.get(action="create")
+    assert "adopted" in create.detail

@@ -199,3 +199,37 @@ def test_a_listing_older_than_a_clients_action_does_not_undo_it(
 
     assert Instance.objects.get(pk=three[0].pk).status == "stopped"
     assert provider_for(aws).get(three[0].provider_id).status == "stopped"
+
+
+def test_a_listing_older_than_a_workers_later_look_does_not_undo_it(
+    client_api, aws, three, monkeypatch
+):
+    """Seen in the soak at a real Nova: a client's stop is accepted (stopping); while a
+    reconciliation's listing is on its way, the worker's stop reaches the cloud and its
+    look finds the node stopping, the status the row has already. The listing, asked
+    before the stop reached the cloud, shows the node running: it must not win."""
+    from dataclasses import replace
+
+    from instances.worker.record import apply_node
+    from instances.worker.rows import finish_event
+    from providers.ec2 import EC2Provider
+    from providers.status import Status
+
+    real_list = EC2Provider.list
+    assert client_api.put(f"{URL}/{three[0].pk}", {"status": "stopped"}).status_code == 202
+
+    def list_while_the_worker_looks(self):
+        nodes = real_list(self)  # node 0 is running in this listing...
+        running = next(node for node in nodes if node.provider_id == three[0].provider_id)
+        instance = Instance.objects.get(pk=three[0].pk)
+        finish_event(instance, "stop")  # ...and the worker's stop was taken meanwhile
+        stopping = replace(running, status=Status.STOPPING, raw_status="stopping")
+        apply_node(instance.pk, stopping, worker=True, observed_at=timezone.now())
+        return nodes
+
+    monkeypatch.setattr(EC2Provider, "list", list_while_the_worker_looks)
+    assert Instance.objects.get(pk=three[0].pk).status == "stopping"
+
+    reconcile_cloud(aws)
+
+    assert Instance.objects.get(pk=three[0].pk).status == "stopping"
