@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from instances import queue
 from instances.choices import STABLE
@@ -122,6 +123,10 @@ def record_created(instance_id: str, node: Node, request_id: str, *, adopted: bo
         instance.busy_until = None
         instance.node_may_exist = False
         instance.absent_since = None
+        if not adopted:
+            # The cloud may not show the node for a while from its answer on, however long
+            # the call took: the grace window runs from now.
+            instance.acted_at = timezone.now()
         instance.save()
         detail = "adopted the node an earlier attempt made (found by its tag)" if adopted else ""
         finish_event(instance, "create", request_id=request_id, detail=detail)

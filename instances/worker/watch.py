@@ -2,7 +2,8 @@
 
 A node the cloud does not find is not gone: just after a create or a start an eventually
 consistent cloud may not show it yet, and otherwise reconciliation decides on evidence.
-Only a delete the cloud accepted and then no longer finds is over here.
+Only a delete the cloud accepted and then no longer finds is over here. A node of an
+instance being deleted that the cloud shows alive, not going, is deleted again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from providers.status import Status
 
 # At most this many nodes asked for in one look.
 WATCH_BATCH = 100
+# A node the cloud is taking away, or has.
+GOING = (Status.DELETING, Status.DELETED)
 
 
 def claim_peers(instance: Instance) -> tuple[list[tuple], datetime]:
@@ -49,7 +52,7 @@ def claim_peers(instance: Instance) -> tuple[list[tuple], datetime]:
 def record_missing(instance: Instance, provider: Provider, request_id: str) -> Instance:
     """The cloud did not find the node when asked by id: that confirms a delete the cloud
     had accepted (its last word was that the node is going away), and proves nothing else."""
-    going = provider.abstract_status(instance.raw_status) in (Status.DELETING, Status.DELETED)
+    going = provider.abstract_status(instance.raw_status) in GOING
     if instance.status == Status.DELETING and going:
         return mark_deleted(instance.pk, "the cloud no longer finds the node", request_id)
     if not in_grace(instance):
@@ -92,6 +95,15 @@ def watch(instance_id: str, request_id: str = "") -> None:
         node = nodes.get(instance.provider_id)
         if node is None:
             instance = record_missing(instance, provider, request_id)
+        elif instance.status == Status.DELETING and node.status not in GOING:
+            # Nothing is deleting the node (the delete found no node at the time: a cloud
+            # that did not show it yet): ask for the delete again rather than watch a node
+            # that will not go.
+            queue.drive("delete", instance.pk, request_id)
+            logger.info(
+                "Instance %s: the node is still %s; deleting it again", instance.pk, node.raw_status
+            )
+            return
         else:
             instance = apply_node(
                 instance.pk, node, enqueue_sync=False, request_id=request_id, observed_at=asked_at

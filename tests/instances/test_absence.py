@@ -139,3 +139,22 @@ def test_a_failed_create_whose_node_shows_up_is_adopted(aws, three, worker):
     failed.refresh_from_db()
     assert (failed.status, failed.provider_id) == ("running", three[0].provider_id)
     assert "found its node" in failed.events.last().detail
+
+
+def test_a_delete_that_found_no_node_while_its_node_lives_is_sent_again(
+    client_api, aws, three, worker
+):
+    """Seen in the soak at a real Nova: a delete asked for during the create was sent once
+    the create answered, while the cloud did not show the new node yet (NotFound); the node
+    then showed up alive, and a watch looked at it for as long as the build timeout."""
+    from instances import queue
+
+    instance = three[0]
+    Instance.objects.filter(pk=instance.pk).update(status="deleting")  # its delete is over
+    queue.later("watch", 0, instance.pk)
+
+    worker.run()
+
+    assert Instance.objects.get(pk=instance.pk).status == "deleted"
+    assert provider_for(aws).get(instance.provider_id).status == "deleted"  # terminated
+    assert [i.status for i in three[1:]] == ["running", "running"]
