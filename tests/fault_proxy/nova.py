@@ -1,4 +1,4 @@
-"""The OpenStack dialect: Keystone v2 tokens and Nova's JSON servers API.
+"""The OpenStack dialect: Keystone tokens and Nova's JSON servers API.
 
 mimic serves Nova under `/mimicking/NovaApi-<hash>/<region>/v2/<tenant>/servers...` and
 writes absolute URLs to itself (its listening address, whatever Host the request carried)
@@ -7,10 +7,16 @@ authenticated through the proxy would then talk to mimic directly, past the prox
 JSON answer has the peer's base URL replaced by the proxy's (`point_at_proxy`).
 
 Nova pages listings with `limit` and `marker` (the id after which to start), cut at
-`[api] max_limit`, and adds a `servers_links` "next" link when a page is full. The proxy
-does that paging itself for every listing (mimic pages the same way natively, but a page
-of its own would be cut before the proxy leaves hidden nodes out), so `limit` and `marker`
-are taken off the forwarded request.
+`[api] max_limit`, and adds a `servers_links` "next" link when a page is full. With a
+`page_size` set, the proxy does that paging itself for every listing (mimic pages the same
+way natively, but a page of its own would be cut before the proxy leaves hidden nodes out),
+so `limit` and `marker` are taken off the forwarded request. Without one, the peer's own
+pages pass through (a real Nova whose `max_limit` is small), each with its hidden servers
+left out: each page is then one request to the peer, as it is for the client.
+
+A real Nova (its Keystone elsewhere) is put behind the proxy by pointing the client's
+compute endpoint at it (the OpenStack plugin's `base_url`); its links name Nova itself, and
+are rewritten to the proxy like mimic's.
 """
 
 from __future__ import annotations
@@ -96,8 +102,9 @@ def _bad_request(message: str) -> Answer:
 
 
 def prepare(call: Call, page_size: int | None) -> tuple[str, bytes | None]:
-    """A listing is fetched whole: the proxy pages it (see the module's docstring)."""
-    if not call.is_list:
+    """With a page size, a listing is fetched whole: the proxy pages it (see the module's
+    docstring); without, the peer's own pages pass through."""
+    if not (call.is_list and page_size):
         return call.path, call.body
     parts = urlsplit(call.path)
     query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("limit", "marker")]
@@ -120,6 +127,9 @@ def shape_list(
     answer, how many servers were left out, and whether page_size cut the page."""
     data = json.loads(answer.body)
     every = data.get("servers") or []
+    if not page_size:  # the peer's own page, and its own next link
+        data["servers"] = [server for server in every if server.get("id") not in hidden]
+        return _json(answer.status, data), len(every) - len(data["servers"]), False
     marker = call.params.get("marker")
     if marker is not None:
         position = next((i for i, s in enumerate(every) if s.get("id") == marker), None)

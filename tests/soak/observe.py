@@ -1,5 +1,5 @@
 """What the soak looks at besides the API: the clouds' own listings (straight at moto and
-mimic, never through the chaos proxy), samples of rows and nodes during the run,
+Nova, never through the chaos proxy), samples of rows and nodes during the run,
 reconciliation in a thread of its own, and the wait until everything has settled."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def _nova_live(connection) -> list[Seen]:
         if not following:
             return seen
         params = dict(parse_qsl(urlsplit(following[0]["href"]).query))
-    raise AssertionError("servers/detail at mimic did not end")
+    raise AssertionError("servers/detail at Nova did not end")
 
 
 class Every(threading.Thread):
