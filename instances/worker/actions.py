@@ -77,8 +77,21 @@ def act(instance_id: str, request_id: str, action: str) -> None:
     except ProviderError as exc:
         _action_failed(instance, action, exc, request_id)
         return
+    _done(instance, action, node, asked_at, request_id)
+
+
+def _done(
+    instance: Instance,
+    action: str,
+    node: Node | None,
+    asked_at,
+    request_id: str,
+    detail: str = "",
+) -> None:
+    """The action succeeded: its event says so, and the row takes the node as the cloud
+    showed it when asked at `asked_at`."""
     with transaction.atomic():
-        finish_event(instance, action, request_id=request_id)
+        finish_event(instance, action, request_id=request_id, detail=detail)
     if node is None:  # not found just now: the watch looks again
         release(instance)
         queue.later("watch", settings.PCM_WATCH_SECONDS, instance.pk, request_id)
@@ -105,19 +118,7 @@ def _refused(instance: Instance, action: str, exc: StateConflict, request_id: st
         node = None
     waited = (timezone.now() - instance.status_since).total_seconds()
     if node is not None and node.status == ACTION_RESULT.get(action):
-        with transaction.atomic():
-            finish_event(
-                instance, action, request_id=request_id, detail=f"the node was {node.status}"
-            )
-        instance = apply_node(
-            instance.pk,
-            node,
-            worker=True,
-            enqueue_sync=False,
-            request_id=request_id,
-            observed_at=asked_at,
-        )
-        after_step(instance, request_id)
+        _done(instance, action, node, asked_at, request_id, f"the node was {node.status}")
     elif (
         node is not None
         and (node.status in BUSY_AT_THE_CLOUD or node.status == ACTION_FROM[action])

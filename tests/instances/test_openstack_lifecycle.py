@@ -128,12 +128,18 @@ def test_a_reboot_nova_refuses_while_a_task_runs_waits_for_it_and_then_reboots(
     assert [a["action"] for a in actions].count("reboot") == 2  # the console's, then PCM's
 
 
+def stopped_behind_pcms_back(client_api, openstack, tenant) -> dict:
+    """A running instance whose server someone then stops in the cloud's console."""
+    shown = running_instance(client_api)
+    nova_action(openstack, tenant, shown["provider_id"], {"os-stop": None})
+    openstack.wait_for(shown["provider_id"], lambda server: server["status"] == "SHUTOFF")
+    return shown
+
+
 def test_a_stop_of_a_server_stopped_behind_pcms_back_is_done(
     client_api, snv_openstack, openstack, openstack_tenant
 ):
-    shown = running_instance(client_api)
-    nova_action(openstack, openstack_tenant, shown["provider_id"], {"os-stop": None})
-    openstack.wait_for(shown["provider_id"], lambda server: server["status"] == "SHUTOFF")
+    shown = stopped_behind_pcms_back(client_api, openstack, openstack_tenant)
 
     assert client_api.put(f"{URL}/{shown['id']}", {"status": "stopped"}).status_code == 202
 
@@ -145,9 +151,7 @@ def test_a_stop_of_a_server_stopped_behind_pcms_back_is_done(
 def test_a_reboot_of_a_server_stopped_behind_pcms_back_fails_and_shows_it_stopped(
     client_api, snv_openstack, openstack, openstack_tenant
 ):
-    shown = running_instance(client_api)
-    nova_action(openstack, openstack_tenant, shown["provider_id"], {"os-stop": None})
-    openstack.wait_for(shown["provider_id"], lambda server: server["status"] == "SHUTOFF")
+    shown = stopped_behind_pcms_back(client_api, openstack, openstack_tenant)
 
     assert client_api.put(f"{URL}/{shown['id']}", {"status": "reboot"}).status_code == 202
 
