@@ -27,7 +27,13 @@ from instances.choices import TRANSITIONAL
 from instances.models import Instance
 from instances.worker import nodes as node_accounts
 from instances.worker.inventory import release_name
-from instances.worker.record import after_step, apply_node, mark_deleted, record_created
+from instances.worker.record import (
+    after_step,
+    apply_node,
+    mark_deleted,
+    record_created,
+    written_since,
+)
 from instances.worker.rows import ACTION_STATES, action_pending, fail, in_grace, note
 from providers.base import Node
 from providers.status import Status
@@ -90,7 +96,7 @@ def reconcile_cloud(cloud: Cloud) -> dict[str, int]:
         counts=Counter(),
     )
     for instance in rows.iterator():
-        if max(instance.status_since, instance.updated_at) >= listed_at:
+        if written_since(instance, listed_at):
             continue  # changed since the listing was taken: the listing may be stale for it
         if instance.busy_until and instance.busy_until > timezone.now():
             continue  # a worker is on it

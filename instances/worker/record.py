@@ -62,7 +62,7 @@ def apply_node(
     """
     with transaction.atomic():
         instance = Instance.objects.select_for_update().get(pk=instance_pk)
-        if observed_at is not None and _written_since(instance, observed_at):
+        if observed_at is not None and written_since(instance, observed_at):
             if worker:
                 instance.busy_until = None
                 instance.save(update_fields=["busy_until"])
@@ -89,7 +89,7 @@ def apply_node(
     return instance
 
 
-def _written_since(instance: Instance, moment: datetime) -> bool:
+def written_since(instance: Instance, moment: datetime) -> bool:
     """Whether the row changed after `moment`: its status, or anything a full save wrote
     (a worker recording what it saw)."""
     return max(instance.status_since, instance.updated_at) > moment

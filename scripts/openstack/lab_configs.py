@@ -32,38 +32,32 @@ def transport(lab) -> str:
     return f"rabbit://guest:guest@{lab.rabbit_host}:{lab.rabbit_port}/{lab.vhost}"
 
 
-def _authtoken(lab) -> str:
-    """keystonemiddleware: how each API checks the tokens it is sent, as the service user."""
+def _service_user(lab) -> str:
+    """The service user's login: how a service proves itself to Keystone."""
     return dedent(
         f"""
-        [keystone_authtoken]
-        www_authenticate_uri = {lab.url("keystone")}/v3
-        auth_url = {lab.url("keystone")}/v3
         auth_type = password
+        auth_url = {lab.url("keystone")}/v3
         username = {lab.service_user}
         password = {lab.service_password}
         project_name = service
         user_domain_name = Default
         project_domain_name = Default
         """
+    )
+
+
+def _authtoken(lab) -> str:
+    """keystonemiddleware: how each API checks the tokens it is sent, as the service user."""
+    return (
+        f"\n[keystone_authtoken]\nwww_authenticate_uri = {lab.url('keystone')}/v3"
+        + _service_user(lab)
     )
 
 
 def _service_client(lab, section: str) -> str:
     """A section with which one service calls another (nova to placement and neutron)."""
-    return dedent(
-        f"""
-        [{section}]
-        auth_type = password
-        auth_url = {lab.url("keystone")}/v3
-        username = {lab.service_user}
-        password = {lab.service_password}
-        project_name = service
-        user_domain_name = Default
-        project_domain_name = Default
-        region_name = RegionOne
-        """
-    )
+    return f"\n[{section}]" + _service_user(lab) + "region_name = RegionOne\n"
 
 
 def keystone(lab) -> str:
