@@ -15,10 +15,12 @@ from clouds.forms import (
     InventoryBackendForm,
     RoleForm,
     SizeMappingForm,
+    SubnetMappingForm,
 )
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    AbstractSubnet,
     CatalogueItem,
     Cloud,
     CloudAccess,
@@ -27,6 +29,7 @@ from clouds.models import (
     InventoryBackend,
     Role,
     SizeMapping,
+    SubnetMapping,
 )
 from clouds.services import MappingCheck, catalogue_sync, cloud_check, mappings_check
 from providers import registry
@@ -47,7 +50,7 @@ def badge(text: str, colour: str, title: str = "") -> str:
 
 
 @admin.display(description="at the provider", ordering="found_at_provider")
-def found_at_provider(mapping: SizeMapping | ImageMapping) -> str:
+def found_at_provider(mapping: SizeMapping | ImageMapping | SubnetMapping) -> str:
     """The stored outcome of the last lookup: a list must not call the provider per row."""
     if mapping.found_at_provider is None:
         return badge("unknown", GREY, "Never checked, or the cloud could not tell")
@@ -101,6 +104,12 @@ class ImageMappingInline(MappingInline):
     kind = CatalogueItem.Kind.IMAGE
 
 
+class SubnetMappingInline(MappingInline):
+    model = SubnetMapping
+    form = SubnetMappingForm
+    kind = CatalogueItem.Kind.SUBNET
+
+
 @admin.register(Cloud)
 class CloudAdmin(admin.ModelAdmin):
     form = CloudForm
@@ -115,7 +124,7 @@ class CloudAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "provider", "last_check_ok"]
     search_fields = ["name", "description", "provider"]
-    inlines = [SizeMappingInline, ImageMappingInline, CloudAccessInline]
+    inlines = [SizeMappingInline, ImageMappingInline, SubnetMappingInline, CloudAccessInline]
     actions = ["test_connection", "sync_catalogue", "check_mappings"]
     readonly_fields = [
         "credentials_stored",
@@ -133,7 +142,17 @@ class CloudAdmin(admin.ModelAdmin):
         ("Connection", {"fields": ["options", "credentials", "credentials_stored"]}),
         ("Largest instance", {"fields": ["max_vcpus", "max_ram_mb", "max_disk_gb"]}),
         ("Quotas", {"fields": ["quota_instances", "quota_vcpus", "quota_ram_mb"]}),
-        ("Defaults", {"fields": ["default_environment", "default_size", "default_image"]}),
+        (
+            "Defaults",
+            {
+                "fields": [
+                    "default_environment",
+                    "default_size",
+                    "default_image",
+                    "default_subnet",
+                ]
+            },
+        ),
         ("Placement", {"fields": ["inventory", "placement_group"]}),
         (
             "Reachability (Test connection, and every 5 minutes)",
@@ -198,7 +217,7 @@ class CloudAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{cloud.name}: {result.error}", messages.ERROR)
 
-    @admin.action(description="Sync catalogue (the provider's sizes and images)")
+    @admin.action(description="Sync catalogue (the provider's sizes, images and subnets)")
     def sync_catalogue(self, request, queryset):
         for cloud in queryset:
             try:
@@ -206,11 +225,16 @@ class CloudAdmin(admin.ModelAdmin):
             except ProviderError as exc:
                 self.message_user(request, f"{cloud.name}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(
-                    request,
-                    f"{cloud.name}: {synced.sizes} sizes and {synced.images} images fetched",
-                    messages.SUCCESS,
-                )
+                fetched = f"{synced.sizes} sizes, {synced.images} images"
+                if synced.subnets is not None:
+                    fetched += f" and {synced.subnets} subnets"
+                self.message_user(request, f"{cloud.name}: {fetched} fetched", messages.SUCCESS)
+                if synced.subnets_error:
+                    self.message_user(
+                        request,
+                        f"{cloud.name}: subnets not listed: {synced.subnets_error}",
+                        messages.WARNING,
+                    )
                 self._report_mappings(request, cloud)
 
     @admin.action(description="Check mappings at the provider")
@@ -313,6 +337,21 @@ class ImageMappingAdmin(MappingAdmin):
     search_fields = ["provider_image_id", "image__name", "cloud__name"]
 
 
+@admin.register(AbstractSubnet)
+class AbstractSubnetAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name", "description"]
+    list_filter = ["mappings__cloud"]
+
+
+@admin.register(SubnetMapping)
+class SubnetMappingAdmin(MappingAdmin):
+    form = SubnetMappingForm
+    list_display = ["subnet", "cloud", "provider_subnet_id", found_at_provider, "checked_at"]
+    list_filter = ["cloud", "subnet"]
+    search_fields = ["provider_subnet_id", "subnet__name", "cloud__name"]
+
+
 @admin.register(Environment)
 class EnvironmentAdmin(admin.ModelAdmin):
     list_display = ["name", "description"]
@@ -322,10 +361,10 @@ class EnvironmentAdmin(admin.ModelAdmin):
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
     form = RoleForm
-    list_display = ["name", "default_size", "default_image", "spread_over_hosts"]
-    list_filter = ["spread_over_hosts", "allowed_sizes", "allowed_images"]
+    list_display = ["name", "default_size", "default_image", "default_subnet", "spread_over_hosts"]
+    list_filter = ["spread_over_hosts", "allowed_sizes", "allowed_images", "allowed_subnets"]
     search_fields = ["name", "description"]
-    filter_horizontal = ["allowed_sizes", "allowed_images"]
+    filter_horizontal = ["allowed_sizes", "allowed_images", "allowed_subnets"]
 
 
 @admin.register(InventoryBackend)

@@ -1,8 +1,9 @@
 """Configuration as code: the whole configuration as one YAML file, and back.
 
-`export_config()` writes Inventory backends, environments, sizes, images, clouds (with their
-size and image mappings), roles and cloud access. Objects refer to each other by name, never
-by database id, and come in a fixed order: the same database always gives the same bytes.
+`export_config()` writes Inventory backends, environments, sizes, images, subnets, clouds
+(with their size, image and subnet mappings), roles and cloud access. Objects refer to each
+other by name, never by database id, and come in a fixed order: the same database always
+gives the same bytes.
 
 `import_config()` checks a file the way the admin checks its forms (each object's
 `full_clean()`, and the admin's RoleForm for roles) and creates or updates every object it
@@ -30,6 +31,7 @@ from clouds.forms import RoleForm
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    AbstractSubnet,
     Cloud,
     CloudAccess,
     Environment,
@@ -37,6 +39,7 @@ from clouds.models import (
     InventoryBackend,
     Role,
     SizeMapping,
+    SubnetMapping,
 )
 
 VERSION = 1
@@ -214,6 +217,7 @@ class CloudKind(Kind):
     MAPPINGS = {
         "size_mappings": (SizeMapping, "size", "provider_size_id"),
         "image_mappings": (ImageMapping, "image", "provider_image_id"),
+        "subnet_mappings": (SubnetMapping, "subnet", "provider_subnet_id"),
     }
 
     def export(self, cloud: Cloud) -> dict[str, Any]:
@@ -292,18 +296,19 @@ KINDS = (
     Kind("environments", "environment", Environment, ("name", "description")),
     Kind("sizes", "size", AbstractSize, ("name", "description", "vcpus", "ram_mb", "disk_gb")),
     Kind("images", "image", AbstractImage, ("name", "description")),
+    Kind("subnets", "subnet", AbstractSubnet, ("name", "description")),
     CloudKind(
         "clouds", "cloud", Cloud,
         ("name", "description", "provider", "enabled", "options",
          "max_vcpus", "max_ram_mb", "max_disk_gb",
          "quota_instances", "quota_vcpus", "quota_ram_mb",
-         "default_environment", "default_size", "default_image",
+         "default_environment", "default_size", "default_image", "default_subnet",
          "inventory", "placement_group"),
         extra_keys=tuple(CloudKind.MAPPINGS),
     ),
     RoleKind("roles", "role", Role,
-             ("name", "description", "allowed_sizes", "allowed_images",
-              "default_size", "default_image", "spread_over_hosts")),
+             ("name", "description", "allowed_sizes", "allowed_images", "allowed_subnets",
+              "default_size", "default_image", "default_subnet", "spread_over_hosts")),
     AccessKind("access", "access", CloudAccess, ("group", "cloud", "level"),
                key=("group", "cloud"), required=("group",)),
 )  # fmt: skip

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from clouds import crypto
-from clouds.models import Cloud, ImageMapping, InventoryBackend, Role, SizeMapping
+from clouds.models import Cloud, ImageMapping, InventoryBackend, Role, SizeMapping, SubnetMapping
 from clouds.services import MappingCheck
 from providers import registry
 from providers.base import ConfigError, ProviderError
@@ -117,6 +117,7 @@ class CloudForm(CredentialsForm):
             "default_environment",
             "default_size",
             "default_image",
+            "default_subnet",
             "inventory",
             "placement_group",
         ]
@@ -222,6 +223,17 @@ class ImageMappingForm(MappingForm):
         return checker.image_exists(cloud, provider_id)
 
 
+class SubnetMappingForm(MappingForm):
+    kind, id_field = "subnet", "provider_subnet_id"
+
+    class Meta:
+        model = SubnetMapping
+        fields = ["cloud", "subnet", "provider_subnet_id"]
+
+    def exists(self, checker, cloud, provider_id):
+        return checker.subnet_exists(cloud, provider_id)
+
+
 class RoleForm(forms.ModelForm):
     class Meta:
         model = Role
@@ -230,8 +242,10 @@ class RoleForm(forms.ModelForm):
             "description",
             "allowed_sizes",
             "allowed_images",
+            "allowed_subnets",
             "default_size",
             "default_image",
+            "default_subnet",
             "spread_over_hosts",
         ]
 
@@ -240,6 +254,7 @@ class RoleForm(forms.ModelForm):
         for default, allowed in (
             ("default_size", "allowed_sizes"),
             ("default_image", "allowed_images"),
+            ("default_subnet", "allowed_subnets"),
         ):
             value, choices = cleaned.get(default), cleaned.get(allowed)
             if value and choices and value not in choices:

@@ -1,4 +1,4 @@
-"""PCM's configuration: clouds, abstract sizes and images and their per-cloud mappings,
+"""PCM's configuration: clouds, abstract sizes, images and subnets and their per-cloud mappings,
 roles and environments. All of it is edited in the Django admin and read on every request
 (nothing is cached), so an edit applies to the next request."""
 
@@ -75,6 +75,21 @@ class AbstractImage(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "abstract image"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AbstractSubnet(models.Model):
+    """A network clients ask for ("backend"); each cloud maps it to a subnet or network id
+    of its own (an EC2 subnet, an OpenStack network)."""
+
+    name = _name_field()
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "abstract subnet"
 
     def __str__(self) -> str:
         return self.name
@@ -159,6 +174,14 @@ class Cloud(EncryptedCredentials):
     )
     default_image = models.ForeignKey(
         AbstractImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    default_subnet = models.ForeignKey(
+        AbstractSubnet,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Blank: the cloud's own default network",
     )
     inventory = models.ForeignKey(
         InventoryBackend,
@@ -312,9 +335,33 @@ class ImageMapping(CheckedAtProvider):
         return f"{self.image} on {self.cloud}: {self.provider_image_id}"
 
 
+class SubnetMapping(CheckedAtProvider):
+    """Which subnet (EC2) or network (OpenStack) of a cloud an abstract subnet means."""
+
+    cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="subnet_mappings")
+    subnet = models.ForeignKey(AbstractSubnet, on_delete=models.CASCADE, related_name="mappings")
+    provider_subnet_id = models.CharField(
+        max_length=255, help_text="The cloud's own subnet or network id"
+    )
+
+    class Meta:
+        ordering = ["cloud__name", "subnet__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cloud", "subnet"], name="unique_subnet_per_cloud")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subnet} on {self.cloud}: {self.provider_subnet_id}"
+
+    def clean(self) -> None:
+        cloud = getattr(self, "cloud", None)
+        if cloud is not None and "subnets" not in cloud.capabilities:
+            raise ValidationError(f"Cloud {cloud.name}'s plugin ({cloud.provider}) takes no subnet")
+
+
 class Role(models.Model):
-    """What a server on the instance does (web, db): its allowed sizes and images, its
-    defaults, and scheduling hints."""
+    """What a server on the instance does (web, db): its allowed sizes, images and subnets,
+    its defaults, and scheduling hints."""
 
     name = _name_field()
     description = models.TextField(blank=True)
@@ -330,6 +377,12 @@ class Role(models.Model):
     default_image = models.ForeignKey(
         AbstractImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    allowed_subnets = models.ManyToManyField(
+        AbstractSubnet, blank=True, related_name="roles", help_text="None selected: every subnet"
+    )
+    default_subnet = models.ForeignKey(
+        AbstractSubnet, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     spread_over_hosts = models.BooleanField(
         default=False,
         help_text="Anti-affinity: place instances of this role and environment on different "
@@ -344,12 +397,13 @@ class Role(models.Model):
 
 
 class CatalogueItem(models.Model):
-    """A size or image the provider offers, as last fetched by "Sync catalogue": what a
-    mapping's provider id is chosen from."""
+    """A size, image or subnet the provider offers, as last fetched by "Sync catalogue":
+    what a mapping's provider id is chosen from."""
 
     class Kind(models.TextChoices):
         SIZE = "size"
         IMAGE = "image"
+        SUBNET = "subnet"
 
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="catalogue")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -8,11 +8,13 @@ from rest_framework import serializers
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    AbstractSubnet,
     Cloud,
     Environment,
     ImageMapping,
     Role,
     SizeMapping,
+    SubnetMapping,
 )
 
 
@@ -43,6 +45,12 @@ class CloudDefaultsSerializer(serializers.Serializer):
     )
     size = serializers.CharField(source="default_size.name", allow_null=True, read_only=True)
     image = serializers.CharField(source="default_image.name", allow_null=True, read_only=True)
+    subnet = serializers.CharField(
+        source="default_subnet.name",
+        allow_null=True,
+        read_only=True,
+        help_text="Null: the cloud's own default network",
+    )
 
 
 class CloudSerializer(serializers.ModelSerializer):
@@ -129,6 +137,27 @@ class CloudImageSerializer(serializers.ModelSerializer):
         fields = ["name", "provider_image_id", "description"]
 
 
+class SubnetSerializer(serializers.ModelSerializer):
+    clouds = serializers.SerializerMethodField(help_text="Clouds that map this subnet")
+
+    class Meta:
+        model = AbstractSubnet
+        fields = ["name", "description", "clouds"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_clouds(self, subnet: AbstractSubnet) -> list[str]:
+        return sorted(mapping.cloud.name for mapping in subnet.mappings.all())
+
+
+class CloudSubnetSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="subnet.name")
+    description = serializers.CharField(source="subnet.description")
+
+    class Meta:
+        model = SubnetMapping
+        fields = ["name", "provider_subnet_id", "description"]
+
+
 class RoleSerializer(serializers.ModelSerializer):
     allowed_sizes = serializers.SlugRelatedField(
         many=True, slug_field="name", read_only=True, help_text="Empty: every size"
@@ -136,8 +165,12 @@ class RoleSerializer(serializers.ModelSerializer):
     allowed_images = serializers.SlugRelatedField(
         many=True, slug_field="name", read_only=True, help_text="Empty: every image"
     )
+    allowed_subnets = serializers.SlugRelatedField(
+        many=True, slug_field="name", read_only=True, help_text="Empty: every subnet"
+    )
     default_size = serializers.SlugRelatedField(slug_field="name", read_only=True)
     default_image = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    default_subnet = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta:
         model = Role
@@ -146,8 +179,10 @@ class RoleSerializer(serializers.ModelSerializer):
             "description",
             "allowed_sizes",
             "allowed_images",
+            "allowed_subnets",
             "default_size",
             "default_image",
+            "default_subnet",
             "spread_over_hosts",
         ]
 

@@ -100,13 +100,23 @@ def cloud_check(*, cloud: Cloud) -> CheckResult:
 class SyncResult:
     sizes: int
     images: int
+    subnets: int | None  # None: the cloud could not list them (`subnets_error` says why)
+    subnets_error: str = ""
 
 
 def catalogue_sync(*, cloud: Cloud) -> SyncResult:
-    """Fetch the provider's sizes and images into the cloud's catalogue, replacing it."""
+    """Fetch the provider's sizes, images and subnets into the cloud's catalogue, replacing
+    it. Sizes and images must be listed; a cloud that cannot list its subnets (an OpenStack
+    without Nova's network proxy) keeps the subnets it had, and the result says why."""
     provider = provider_for(cloud)
     sizes = provider.list_sizes() if "list_sizes" in provider.capabilities else []
     images = provider.list_images() if "list_images" in provider.capabilities else []
+    subnets, subnets_error = [], ""
+    if "list_subnets" in provider.capabilities:
+        try:
+            subnets = provider.list_subnets()
+        except ProviderError as exc:
+            subnets, subnets_error = None, exc.message
     now = timezone.now()
     items = [
         CatalogueItem(
@@ -130,10 +140,28 @@ def catalogue_sync(*, cloud: Cloud) -> SyncResult:
         )
         for image in {image.id: image for image in images}.values()
     ]
+    items += [
+        CatalogueItem(
+            cloud=cloud,
+            kind=CatalogueItem.Kind.SUBNET,
+            provider_id=subnet.id,
+            name=(f"{subnet.name} ({subnet.cidr})" if subnet.cidr else subnet.name)[:255],
+            synced_at=now,
+        )
+        for subnet in {subnet.id: subnet for subnet in subnets or ()}.values()
+    ]
+    replaced = cloud.catalogue.all()
+    if subnets is None:
+        replaced = replaced.exclude(kind=CatalogueItem.Kind.SUBNET)
     with transaction.atomic():
-        cloud.catalogue.all().delete()
+        replaced.delete()
         CatalogueItem.objects.bulk_create(items, batch_size=500)
-    return SyncResult(sizes=len(sizes), images=len(images))
+    return SyncResult(
+        sizes=len(sizes),
+        images=len(images),
+        subnets=None if subnets is None else len(subnets),
+        subnets_error=subnets_error,
+    )
 
 
 class MappingCheck:
@@ -158,14 +186,21 @@ class MappingCheck:
     def image_exists(self, cloud: Cloud, provider_image_id: str) -> bool:
         return provider_for(cloud).get_image(provider_image_id) is not None
 
+    def subnet_exists(self, cloud: Cloud, provider_subnet_id: str) -> bool:
+        return provider_for(cloud).get_subnet(provider_subnet_id) is not None
+
 
 def mappings_check(*, cloud: Cloud) -> tuple[int, list[str]]:
     """Look each mapping of the cloud up at the provider (one size listing, one lookup per
-    image) and keep the outcome on it: how many were checked, and the provider ids the cloud
-    lacks. ProviderError when the cloud cannot tell: the mappings keep what they knew."""
+    image and per subnet) and keep the outcome on it: how many were checked, and the
+    provider ids the cloud lacks. ProviderError when the cloud cannot tell: the mappings
+    keep what they knew."""
     checker = MappingCheck()
     lookups = [(m, m.provider_size_id, checker.size_exists) for m in cloud.size_mappings.all()]
     lookups += [(m, m.provider_image_id, checker.image_exists) for m in cloud.image_mappings.all()]
+    lookups += [
+        (m, m.provider_subnet_id, checker.subnet_exists) for m in cloud.subnet_mappings.all()
+    ]
     missing = []
     for mapping, provider_id, exists in lookups:
         found = exists(cloud, provider_id)

@@ -13,6 +13,12 @@ top_level = [
     path("sizes/<str:name>", views.SizeViewSet.as_view({"get": "retrieve"}), name="size-detail"),
     path("images", views.ImageViewSet.as_view({"get": "list"}), name="image-list"),
     path("images/<str:name>", views.ImageViewSet.as_view({"get": "retrieve"}), name="image-detail"),
+    path("subnets", views.SubnetViewSet.as_view({"get": "list"}), name="subnet-list"),
+    path(
+        "subnets/<str:name>",
+        views.SubnetViewSet.as_view({"get": "retrieve"}),
+        name="subnet-detail",
+    ),
     path("roles", views.RoleViewSet.as_view({"get": "list"}), name="role-list"),
     path("roles/<str:name>", views.RoleViewSet.as_view({"get": "retrieve"}), name="role-detail"),
     path("environments", views.EnvironmentViewSet.as_view({"get": "list"}), name="env-list"),
@@ -29,4 +35,5 @@ cloud_detail = views.CloudViewSet.as_view({"get": "retrieve"})
 cloud_scoped = [
     path("sizes", views.CloudSizeViewSet.as_view({"get": "list"}), name="cloud-sizes"),
     path("images", views.CloudImageViewSet.as_view({"get": "list"}), name="cloud-images"),
+    path("subnets", views.CloudSubnetViewSet.as_view({"get": "list"}), name="cloud-subnets"),
 ]

@@ -1,4 +1,4 @@
-"""The read API of the configuration: clouds, sizes, images, roles, environments."""
+"""The read API of the configuration: clouds, sizes, images, subnets, roles, environments."""
 
 from __future__ import annotations
 
@@ -10,20 +10,24 @@ from clouds.access import cloud_for, visible_clouds
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    AbstractSubnet,
     Cloud,
     Environment,
     ImageMapping,
     Role,
     SizeMapping,
+    SubnetMapping,
 )
 from clouds.serializers import (
     CloudImageSerializer,
     CloudSerializer,
     CloudSizeSerializer,
+    CloudSubnetSerializer,
     EnvironmentSerializer,
     ImageSerializer,
     RoleSerializer,
     SizeSerializer,
+    SubnetSerializer,
 )
 from pcm.errors import NotFound
 
@@ -53,7 +57,7 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible_clouds(self.request.user).select_related(
-            "default_environment", "default_size", "default_image"
+            "default_environment", "default_size", "default_image", "default_subnet"
         )
 
     def get_object(self) -> Cloud:
@@ -83,6 +87,14 @@ class CloudImageViewSet(CloudScopedListViewSet):
 
     def related(self, cloud: Cloud):
         return ImageMapping.objects.filter(cloud=cloud).select_related("image")
+
+
+@extend_schema_view(list=extend_schema(summary="Subnets this cloud offers, with its own ids"))
+class CloudSubnetViewSet(CloudScopedListViewSet):
+    serializer_class = CloudSubnetSerializer
+
+    def related(self, cloud: Cloud):
+        return SubnetMapping.objects.filter(cloud=cloud).select_related("subnet")
 
 
 def _visible_mappings(model, user) -> Prefetch:
@@ -115,13 +127,25 @@ class ImageViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
+@extend_schema_view(list=extend_schema(summary="Abstract subnets and the clouds that map each"))
+class SubnetViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
+    noun = "Subnet"
+    serializer_class = SubnetSerializer
+    queryset = AbstractSubnet.objects.all()
+
+    def get_queryset(self):
+        return AbstractSubnet.objects.prefetch_related(
+            _visible_mappings(SubnetMapping, self.request.user)
+        )
+
+
 @extend_schema_view(list=extend_schema(summary="Roles a client may pass, with their policy"))
 class RoleViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Role"
     serializer_class = RoleSerializer
-    queryset = Role.objects.select_related("default_size", "default_image").prefetch_related(
-        "allowed_sizes", "allowed_images"
-    )
+    queryset = Role.objects.select_related(
+        "default_size", "default_image", "default_subnet"
+    ).prefetch_related("allowed_sizes", "allowed_images", "allowed_subnets")
 
 
 @extend_schema_view(list=extend_schema(summary="Environments a client may pass"))

@@ -87,7 +87,7 @@ def main() -> int:
             started,
         )
         manage = [PYTHON, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "pcm_demo", "--map-mimic-images"], env=env, check=True)
+        subprocess.run([*manage, "pcm_demo", "--map-peer-ids"], env=env, check=True)
         log = (ROOT / "var" / "qcluster.log").open("wb")
         started.append(
             subprocess.Popen([*manage, "qcluster"], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -111,12 +111,12 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "created_by",
         "age",
     ]
-    list_filter = ["status", "cloud", "role", "environment"]
-    search_fields = ["name", "id", "provider_id"]
+    list_filter = ["status", "cloud", "role", "environment", "subnet"]
+    search_fields = ["name", "id", "provider_id", "tags"]
     inlines = [InstanceEventInline]
     list_select_related = ["cloud", "role", "environment", "size", "created_by"]
     actions = ["reboot_instances", "delete_instances"]
-    readonly_fields = ["status_badge", "age", "tasks"]
+    readonly_fields = ["status_badge", "age", "tasks", "user_data_shown"]
     fieldsets = [
         (None, {"fields": ["name", "cloud", "status_badge", "raw_status", "status_since"]}),
         ("At the provider", {"fields": ["provider_id", "public_ips", "private_ips"]}),
@@ -128,8 +128,13 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
                     "environment",
                     "size",
                     "image",
+                    "subnet",
                     "provider_size_id",
                     "provider_image_id",
+                    "provider_subnet_id",
+                    "tags",
+                    "ssh_keys",
+                    "user_data_shown",
                     "extra",
                     "created_by",
                     "created_at",
@@ -159,6 +164,14 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
     def status_badge(self, instance: Instance) -> str:
         colour = STATUS_COLOURS.get(instance.status, AMBER)
         return badge(instance.status, colour, instance.last_error or instance.raw_status)
+
+    @admin.display(description="user data")
+    def user_data_shown(self, instance: Instance) -> str:
+        """Never the user data itself: its digest and size, and whether PCM still holds it."""
+        if not instance.user_data_sha256:
+            return "-"
+        held = "held encrypted" if instance.user_data_encrypted else "erased"
+        return f"{instance.user_data_size} bytes, SHA-256 {instance.user_data_sha256} ({held})"
 
     @admin.display(description="age", ordering="-created_at")
     def age(self, instance: Instance) -> str:

@@ -15,6 +15,7 @@ TRANSITIONAL = frozenset(
 
 # What a client may PUT as `status`, and the action each one causes.
 ACTIONS = {"reboot": "reboot", "stopped": "stop", "running": "start"}
+ACTION_CHOICES = list(ACTIONS)
 
 
 class Outcome(models.TextChoices):

@@ -1,19 +1,44 @@
 """Query-string filters of instance lists."""
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 from instances.choices import InstanceStatus
 from instances.models import Instance
+from instances.tags import filter_by_tags
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}, "example": ["team:web"]})
+class TagFilter(django_filters.CharFilter):
+    """`?tag=KEY:VALUE`, repeatable: every one must match (`?tag=KEY`: has the key)."""
+
+    def filter(self, queryset, value):
+        terms = self.parent.data.getlist(self.field_name)  # the query string's QueryDict
+        return filter_by_tags(queryset, terms) if terms else queryset
 
 
 class InstanceFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InstanceStatus.choices)
     role = django_filters.CharFilter(field_name="role__name")
     environment = django_filters.CharFilter(field_name="environment__name")
+    subnet = django_filters.CharFilter(field_name="subnet__name")
     name = django_filters.CharFilter(field_name="name")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     cloud = django_filters.CharFilter(field_name="cloud__name")
+    tag = TagFilter(
+        field_name="tag",
+        help_text="KEY:VALUE (or KEY alone), repeatable: instances that carry every one",
+    )
 
     class Meta:
         model = Instance
-        fields = ["status", "role", "environment", "name", "name_contains", "cloud"]
+        fields = [
+            "status",
+            "role",
+            "environment",
+            "subnet",
+            "name",
+            "name_contains",
+            "cloud",
+            "tag",
+        ]

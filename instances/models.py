@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clouds.models import AbstractImage, AbstractSize, Cloud, Environment, Role
+from clouds import crypto
+from clouds.models import AbstractImage, AbstractSize, AbstractSubnet, Cloud, Environment, Role
 from instances.choices import InstanceStatus, Outcome
 from providers.status import Status
 
@@ -36,10 +37,26 @@ class Instance(models.Model):
     environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
     size = models.ForeignKey(AbstractSize, on_delete=models.PROTECT, related_name="+")
     image = models.ForeignKey(AbstractImage, on_delete=models.PROTECT, related_name="+")
+    subnet = models.ForeignKey(
+        AbstractSubnet,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Blank: the cloud's own default network",
+    )
     # The mapping as it was applied: a later edit of the mapping does not rewrite history.
     provider_size_id = models.CharField(max_length=255)
     provider_image_id = models.CharField(max_length=255)
+    provider_subnet_id = models.CharField(max_length=255, blank=True)
     extra = models.JSONField(default=dict, blank=True, help_text="The extra applied")
+    ssh_keys = models.JSONField(default=list, blank=True, help_text="OpenSSH public keys")
+    tags = models.JSONField(default=dict, blank=True, help_text="The client's tags")
+    # The user data sent to the cloud (the client's, with the SSH keys' cloud-config),
+    # encrypted, and only until the node exists: no create will need it again then.
+    user_data_encrypted = models.TextField(blank=True, editable=False)
+    user_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    user_data_size = models.PositiveIntegerField(null=True, blank=True, editable=False)
     provider_id = models.CharField(max_length=255, blank=True, db_index=True)
     status = models.CharField(
         max_length=16, choices=InstanceStatus.choices, default=Status.PENDING, db_index=True
@@ -98,6 +115,27 @@ class Instance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cloud})"
+
+    def save(self, *args, **kwargs):
+        # The user data is erased once no create can need it: the node has an id, or the
+        # instance ended without one.
+        done = self.provider_id or self.status in (Status.DELETED, Status.ERROR)
+        if self.user_data_encrypted and done:
+            self.user_data_encrypted = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "user_data_encrypted"}
+        super().save(*args, **kwargs)
+
+    @property
+    def user_data(self) -> str:
+        """The user data to send (decrypted; "" once erased). Never log or show it."""
+        if not self.user_data_encrypted:
+            return ""
+        return crypto.decrypt(self.user_data_encrypted)["user_data"]
+
+    @user_data.setter
+    def user_data(self, value: str) -> None:
+        self.user_data_encrypted = crypto.encrypt({"user_data": value}) if value else ""
 
     def set_status(self, status: Status, raw: str | None = None) -> None:
         if status != self.status:

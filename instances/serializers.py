@@ -16,6 +16,21 @@ class InstanceSerializer(serializers.ModelSerializer):
     environment = serializers.CharField(source="environment.name")
     size = serializers.CharField(source="size.name")
     image = serializers.CharField(source="image.name")
+    subnet = serializers.CharField(
+        source="subnet.name",
+        allow_null=True,
+        help_text="An abstract subnet; null: the cloud's own default network",
+    )
+    ssh_keys = serializers.ListField(child=serializers.CharField(), help_text="OpenSSH public keys")
+    tags = serializers.DictField(child=serializers.CharField(), help_text="The client's tags")
+    user_data_sha256 = serializers.CharField(
+        allow_null=True,
+        help_text="SHA-256 (hex) of the user data the client gave; the user data itself is "
+        "never shown",
+    )
+    user_data_size = serializers.IntegerField(
+        allow_null=True, help_text="Size in bytes of the user data the client gave"
+    )
     provider_id = serializers.SerializerMethodField(
         help_text="The cloud's id of the instance, once the cloud has given one"
     )
@@ -34,11 +49,16 @@ class InstanceSerializer(serializers.ModelSerializer):
             "environment",
             "size",
             "image",
+            "subnet",
             "status",
             "provider_status",
             "provider_id",
             "public_ips",
             "private_ips",
+            "ssh_keys",
+            "tags",
+            "user_data_sha256",
+            "user_data_size",
             "extra",
             "last_error",
             "created_by",
@@ -50,6 +70,11 @@ class InstanceSerializer(serializers.ModelSerializer):
     def get_provider_id(self, instance: Instance) -> str | None:
         return instance.provider_id or None
 
+    def to_representation(self, instance: Instance):
+        data = super().to_representation(instance)
+        data["user_data_sha256"] = data["user_data_sha256"] or None
+        return data
+
 
 class CreateSerializer(serializers.Serializer):
     """A create request. Omitted size, image and environment take the role's or the
@@ -57,8 +82,36 @@ class CreateSerializer(serializers.Serializer):
 
     size = serializers.CharField(required=False, allow_null=True, help_text="An abstract size")
     image = serializers.CharField(required=False, allow_null=True, help_text="An abstract image")
+    subnet = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="An abstract subnet (GET /subnets); omitted: the role's or the cloud's "
+        "default, else the cloud's own default network",
+    )
     environment = serializers.CharField(required=False, allow_null=True)
     role = serializers.CharField(required=False, allow_null=True)
+    ssh_keys = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        max_length=16,
+        help_text="OpenSSH public keys (at most 16), delivered through cloud-init on every "
+        "cloud that takes user data",
+    )
+    user_data = serializers.CharField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text="cloud-init user data (#cloud-config or a script); at most 16 KiB with the "
+        "SSH keys. Never shown again: reads show user_data_sha256 and user_data_size",
+    )
+    tags = serializers.DictField(
+        child=serializers.CharField(max_length=256),
+        required=False,
+        allow_null=True,
+        help_text="Up to 50 string tags (keys of at most 128 characters; pcm_id and pcm:... "
+        "are reserved); on the cloud's own tags or metadata where it has them",
+    )
     extra = serializers.DictField(
         child=serializers.DictField(),
         required=False,
@@ -71,6 +124,21 @@ class ActionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=list(ACTIONS),
         help_text="reboot reboots; stopped stops; running starts",
+    )
+
+
+class PatchSerializer(serializers.Serializer):
+    """A PATCH: an action (as PUT) or new tags, one of the two."""
+
+    status = serializers.ChoiceField(
+        choices=list(ACTIONS),
+        required=False,
+        help_text="reboot reboots; stopped stops; running starts",
+    )
+    tags = serializers.DictField(
+        child=serializers.CharField(max_length=256),
+        required=False,
+        help_text="The instance's tags from now on (replaces them all)",
     )
 
 

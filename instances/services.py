@@ -10,7 +10,6 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,29 +19,26 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from clouds.access import granted_clouds, sees_every_cloud
-from clouds.models import AbstractImage, AbstractSize, Cloud, Environment, Role
+from clouds.models import AbstractSize, Cloud
 from clouds.services import inventory_for, provider_for
 from instances import queue
 from instances.choices import ACTIONS
 from instances.models import Instance, InstanceEvent
+from instances.plan import plan_create
+from instances.tags import clean_tags
 from instances.worker import apply_node
 from pcm.errors import BadRequest, Conflict, LimitExceeded, NotFound, Unavailable
-from providers.base import ExtraError, ProviderError, Unsupported
+from providers.base import ProviderError, Unsupported
 from providers.inventory.base import InventoryError
 from providers.status import Status
 
 logger = logging.getLogger(__name__)
 
-CREATE_FIELDS = ("size", "image", "environment", "role", "extra")
 # What every cloud takes as an instance (host) name.
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
-def _names(queryset) -> str:
-    return ", ".join(sorted(queryset.values_list("name", flat=True))) or "none"
-
-
-RELATED = ("cloud", "role", "environment", "size", "image", "created_by")
+RELATED = ("cloud", "role", "environment", "size", "image", "subnet", "created_by")
 
 
 def instance_by_id(*, user, cloud_name: str, key: str) -> Instance | None:
@@ -81,131 +77,6 @@ def instance_get(*, cloud: Cloud, key: str) -> Instance:
 
 
 # -- create ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CreatePlan:
-    """A create request resolved against the configuration."""
-
-    role: Role | None
-    environment: Environment
-    size: AbstractSize
-    image: AbstractImage
-    provider_size_id: str
-    provider_image_id: str
-    extra: dict[str, Any]
-
-
-def _resolve(cloud, model, noun, given, default, mappings, role_allowed):
-    """One abstract size or image: known, mapped in this cloud, allowed by the role."""
-    if given is None:
-        if default is None:
-            accepted = _names(model.objects.filter(mappings__cloud=cloud))
-            raise BadRequest(
-                f"{noun} is required: cloud {cloud.name} and the role have no default "
-                f"{noun}; accepted: {accepted}"
-            )
-        thing = default
-    else:
-        thing = model.objects.filter(name=given).first()
-        if thing is None:
-            accepted = _names(model.objects.filter(mappings__cloud=cloud))
-            raise BadRequest(f"{noun.capitalize()} {given} does not exist; accepted: {accepted}")
-    mapping = mappings.filter(**{noun: thing}).first()
-    if mapping is None:
-        accepted = _names(model.objects.filter(mappings__cloud=cloud))
-        raise BadRequest(
-            f"{noun.capitalize()} {thing.name} is not offered by cloud {cloud.name}; "
-            f"accepted: {accepted}"
-        )
-    if (
-        role_allowed is not None
-        and role_allowed.exists()
-        and not role_allowed.filter(pk=thing.pk).exists()
-    ):
-        raise BadRequest(
-            f"Role {role_allowed.instance.name} does not allow {noun} {thing.name}; "
-            f"allowed: {_names(role_allowed)}"
-        )
-    return thing, mapping
-
-
-def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
-    """Everything a create needs, checked; BadRequest says what is wrong and what is not."""
-    if "subnet" in data:
-        raise BadRequest("subnet is reserved for a later version of the API; leave it out")
-    unknown = sorted(set(data) - set(CREATE_FIELDS))
-    if unknown:
-        raise BadRequest(
-            f"Unknown field(s) {', '.join(unknown)}; accepted: {', '.join(CREATE_FIELDS)}"
-        )
-    for field in ("size", "image", "environment", "role"):
-        if data.get(field) is not None and not isinstance(data[field], str):
-            raise BadRequest(f"{field} must be a string (a name), or left out")
-    role = None
-    if data.get("role") is not None:
-        role = Role.objects.filter(name=data["role"]).first()
-        if role is None:
-            raise BadRequest(
-                f"Role {data['role']} does not exist; accepted: {_names(Role.objects)}"
-            )
-    if data.get("environment") is not None:
-        environment = Environment.objects.filter(name=data["environment"]).first()
-        if environment is None:
-            raise BadRequest(
-                f"Environment {data['environment']} does not exist; "
-                f"accepted: {_names(Environment.objects)}"
-            )
-    else:
-        environment = cloud.default_environment
-        if environment is None:
-            raise BadRequest(
-                f"environment is required: cloud {cloud.name} has no default environment; "
-                f"accepted: {_names(Environment.objects)}"
-            )
-    size, size_mapping = _resolve(
-        cloud,
-        AbstractSize,
-        "size",
-        data.get("size"),
-        (role and role.default_size) or cloud.default_size,
-        cloud.size_mappings,
-        role.allowed_sizes if role else None,
-    )
-    image, image_mapping = _resolve(
-        cloud,
-        AbstractImage,
-        "image",
-        data.get("image"),
-        (role and role.default_image) or cloud.default_image,
-        cloud.image_mappings,
-        role.allowed_images if role else None,
-    )
-    return CreatePlan(
-        role=role,
-        environment=environment,
-        size=size,
-        image=image,
-        provider_size_id=size_mapping.provider_size_id,
-        provider_image_id=image_mapping.provider_image_id,
-        extra=_extra_for(cloud, data.get("extra")),
-    )
-
-
-def _extra_for(cloud: Cloud, extra: Any) -> dict[str, Any]:
-    """The member of `extra` for this cloud's provider type, checked against its driver."""
-    if extra is None:
-        return {}
-    if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
-        raise BadRequest(
-            'extra must be an object keyed by provider type, e.g. {"openstack": {"keyname": "k"}}'
-        )
-    member = extra.get(cloud.provider, {})
-    try:
-        cloud.plugin.extra_kwargs(member)
-    except ExtraError as exc:
-        raise BadRequest(f"extra.{cloud.provider}: {exc}") from None
-    return member
 
 
 def check_limits(cloud: Cloud, size: AbstractSize) -> None:
@@ -310,9 +181,16 @@ def instance_create(
                 environment=plan.environment,
                 size=plan.size,
                 image=plan.image,
+                subnet=plan.subnet,
                 provider_size_id=plan.provider_size_id,
                 provider_image_id=plan.provider_image_id,
+                provider_subnet_id=plan.provider_subnet_id,
                 extra=plan.extra,
+                ssh_keys=plan.ssh_keys,
+                tags=plan.tags,
+                user_data=plan.user_data,
+                user_data_sha256=plan.user_data_sha256,
+                user_data_size=plan.user_data_size,
                 created_by=user if getattr(user, "pk", None) else None,
             )
             InstanceEvent.objects.create(
@@ -393,6 +271,30 @@ def instance_delete(*, instance: Instance, user, request_id: str = "") -> Instan
             event.finish()
         else:
             queue.drive("delete", locked.pk, request_id)
+    return locked
+
+
+def instance_set_tags(*, instance: Instance, tags, user, request_id: str = "") -> Instance:
+    """PATCH tags: the instance's tags become `tags` (its status is not touched); a cloud
+    that keeps tags of its own gets them in a task (instances/worker/tags.py)."""
+    tags = clean_tags(tags)
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if locked.tags == tags:
+            return locked
+        if locked.status == Status.DELETED:
+            raise Conflict(f"Instance {locked.name} is deleted: its tags stay as they were")
+        locked.tags = tags
+        locked.save(update_fields=["tags", "updated_at"])
+        event = InstanceEvent.objects.create(
+            instance=locked, actor=_actor(user), action="tag", request_id=request_id
+        )
+        if "provider_tags" in locked.cloud.capabilities:
+            queue.enqueue("push_tags", locked.pk, request_id)
+        else:
+            event.detail = "kept by PCM (the cloud has no tags of its own)"
+            event.save(update_fields=["detail"])
+            event.finish()
     return locked
 
 

@@ -32,6 +32,7 @@ act = _traced(worker.act)
 delete = _traced(worker.delete)
 watch = _traced(worker.watch)
 inventory_sync = _traced(worker.inventory_sync)
+push_tags = _traced(worker.push_tags)
 
 
 def reconcile_clouds() -> int:

@@ -20,6 +20,7 @@ from instances.serializers import (
     EventSerializer,
     InstanceSerializer,
     OrphanSerializer,
+    PatchSerializer,
 )
 from pcm.errors import BadRequest, Forbidden
 
@@ -34,9 +35,6 @@ def _flag(request, name: str) -> bool:
     if given.lower() not in BOOLEANS:
         raise BadRequest(f"{name} must be true or false")
     return BOOLEANS[given.lower()]
-
-
-RELATED = ("cloud", "role", "environment", "size", "image", "created_by")
 
 
 def _body(request) -> dict:
@@ -57,7 +55,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Instance.objects.none()
         cloud = cloud_for(self.request.user, self.kwargs["cloud"])
-        return Instance.objects.filter(cloud=cloud).select_related(*RELATED)
+        return Instance.objects.filter(cloud=cloud).select_related(*services.RELATED)
 
     def get_object(self, *, operate: bool = False) -> Instance:
         """The instance, in a cloud the user may see (and act on, with `operate`)."""
@@ -185,24 +183,43 @@ class InstanceViewSet(viewsets.GenericViewSet):
         responses={202: InstanceSerializer, 409: CONFLICT},
     )
     def update(self, request, cloud, instance):
+        return self._act(self.get_object(operate=True), _body(request), ("status",))
+
+    @extend_schema(
+        summary="Reboot, stop or start (status, as PUT), or replace the tags (tags)",
+        description='{"status": ...} answers 202 as PUT does; {"tags": {...}} replaces the '
+        "instance's tags and answers 200 (its status is not touched; a cloud with tags of "
+        "its own gets them in a moment). One of the two per request.",
+        request=PatchSerializer,
+        responses={200: InstanceSerializer, 202: InstanceSerializer, 409: CONFLICT},
+    )
+    def partial_update(self, request, cloud, instance):
         target = self.get_object(operate=True)
         data = _body(request)
-        unknown = sorted(set(data) - {"status"})
+        if "tags" in data and "status" in data:
+            raise BadRequest("Give status or tags, not both in one request")
+        if "tags" not in data:
+            return self._act(target, data, ("status", "tags"))
+        unknown = sorted(set(data) - {"tags"})
         if unknown:
-            raise BadRequest(f"Unknown field(s) {', '.join(unknown)}; accepted: status")
+            raise BadRequest(f"Unknown field(s) {', '.join(unknown)}; accepted: status, tags")
+        found = services.instance_set_tags(
+            instance=target, tags=data["tags"], user=request.user, request_id=request.id
+        )
+        return Response(InstanceSerializer(found).data)
+
+    def _act(self, target: Instance, data: dict, accepted: tuple[str, ...]) -> Response:
+        unknown = sorted(set(data) - set(accepted))
+        if unknown:
+            listed = ", ".join(accepted)
+            raise BadRequest(f"Unknown field(s) {', '.join(unknown)}; accepted: {listed}")
         status = data.get("status")
         if not isinstance(status, str):
             raise BadRequest("status is required: one of reboot, stopped, running")
         found = services.instance_act(
-            instance=target, status=status, user=request.user, request_id=request.id
+            instance=target, status=status, user=self.request.user, request_id=self.request.id
         )
         return self._accepted(found)
-
-    partial_update = extend_schema(
-        summary="Reboot, stop or start (as PUT)",
-        request=ActionSerializer,
-        responses={202: InstanceSerializer, 409: CONFLICT},
-    )(update)
 
     @extend_schema(
         summary="The instance's console log, as text",
@@ -228,7 +245,7 @@ class AllInstancesView(generics.ListAPIView):
 
     def get_queryset(self):
         clouds = visible_clouds(self.request.user)
-        return Instance.objects.filter(cloud__in=clouds).select_related(*RELATED)
+        return Instance.objects.filter(cloud__in=clouds).select_related(*services.RELATED)
 
 
 @extend_schema(

@@ -33,6 +33,27 @@ NO_NUL = "^[^\\u0000]*$"
 
 BODY_ERROR_STATUSES = {"413": "Request body too large", "415": "Unsupported media type"}
 
+# An example of each field of a create, and of what a read shows of it.
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@example"
+CREATE_EXAMPLES = {
+    "size": "medium",
+    "image": "centos-9",
+    "subnet": "backend",
+    "environment": "staging",
+    "role": "web",
+    "ssh_keys": [KEY],
+    "user_data": "#cloud-config\npackages: [nginx]\n",
+    "tags": {"team": "web", "ticket": "OPS-1234"},
+    "extra": {"openstack": {"availability_zone": "nova"}},
+}
+READ_EXAMPLES = {
+    **{name: CREATE_EXAMPLES[name] for name in ("size", "image", "subnet", "role", "tags")},
+    "ssh_keys": [KEY],
+    "user_data_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "user_data_size": 31,
+}
+EXAMPLES = {"CreateRequest": CREATE_EXAMPLES, "Instance": READ_EXAMPLES}
+
 
 def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -41,6 +62,9 @@ def add_error_responses(result, generator, request, public):
     for name, schema in schemas.items():
         if name.endswith("Request") and schema.get("type") == "object":
             schema["additionalProperties"] = False
+        for field, example in EXAMPLES.get(name, {}).items():
+            if field in schema.get("properties", {}):
+                schema["properties"][field]["example"] = example
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():

@@ -215,7 +215,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/pcm_api/v2",
     "COMPONENT_SPLIT_REQUEST": True,
-    "COMPONENT_SPLIT_PATCH": False,  # PATCH takes what PUT takes: {"status": ...}
+    # The instance's status and the status a PUT or PATCH asks for are two enums.
+    "ENUM_NAME_OVERRIDES": {
+        "InstanceStatusEnum": "instances.choices.InstanceStatus",
+        "ActionStatusEnum": "instances.choices.ACTION_CHOICES",
+    },
+    "COMPONENT_SPLIT_PATCH": False,  # PATCH's own serializer is explicit (PatchSerializer)
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "pcm.openapi.add_error_responses",

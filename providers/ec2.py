@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +14,7 @@ from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.ec2 import (
     NAMESPACE,
     EC2Connection,
+    EC2NetworkSubnet,
     EC2NodeDriver,
     EC2Response,
 )
@@ -30,6 +31,7 @@ from providers.base import (
     NotFoundAtProvider,
     Option,
     Provider,
+    Subnet,
     read_page,
 )
 from providers.status import Status
@@ -72,6 +74,22 @@ class PagingEC2NodeDriver(EC2NodeDriver):
         for node in nodes:
             node.public_ips.extend(addresses.get(node.id, []))
         return nodes
+
+    # libcloud numbers CreateTags' and DeleteTags' lists from 0; EC2's query API numbers
+    # them from 1 (moto refuses a DeleteTags without ResourceId.1).
+    def ex_create_tags(self, resource, tags):
+        return self._tags_call("CreateTags", resource, tags)
+
+    def ex_delete_tags(self, resource, tags):
+        return self._tags_call("DeleteTags", resource, tags)
+
+    def _tags_call(self, action: str, resource, tags) -> bool:
+        params = {"Action": action, "ResourceId.1": resource.id}
+        for number, (key, value) in enumerate(tags.items(), start=1):
+            params[f"Tag.{number}.Key"] = key
+            if value is not None:
+                params[f"Tag.{number}.Value"] = value
+        return self._get_boolean(self.connection.request(self.path, params=params).object)
 
 
 # -- the compatibility layer for EC2-compatible endpoints (PEERS.md) -----------------------
@@ -167,6 +185,8 @@ class EC2Provider(Provider):
     # returns the instance the first one launched.
     idempotent_create = True
     reserved_create_params = frozenset({"ex_clienttoken", "ex_mincount", "ex_maxcount"})
+    subnet_params = frozenset({"ex_subnet"})
+    user_data_params = frozenset({"ex_userdata"})
     # libcloud lists EC2 sizes from data it ships, without a call: zones are a real one.
     check_operation = "list_locations"
 
@@ -207,11 +227,55 @@ class EC2Provider(Provider):
 
     def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
         kwargs = super().create_kwargs(options)
-        kwargs["ex_metadata"] = {**(kwargs.get("ex_metadata") or {}), TAG: options.pcm_id}
+        tags = {**(kwargs.get("ex_metadata") or {}), **options.tags, TAG: options.pcm_id}
+        kwargs["ex_metadata"] = tags  # the instance's tags, set by the create itself
         kwargs["ex_clienttoken"] = options.pcm_id
         if options.placement_group:
             kwargs.setdefault("ex_placement_group", options.placement_group)
+        if options.subnet:
+            kwargs["ex_subnet"] = EC2NetworkSubnet(options.subnet, options.subnet, "available")
+        if options.user_data:
+            kwargs["ex_userdata"] = options.user_data  # libcloud sends it base64-encoded
         return kwargs
+
+    def driver_subnets(self, driver) -> list[Subnet]:
+        return [
+            Subnet(
+                id=str(subnet.id),
+                name=subnet.name or "",
+                cidr=str(subnet.extra.get("cidr_block") or ""),
+            )
+            for subnet in driver.ex_list_subnets()
+        ]
+
+    def get_subnet(self, subnet_id: str) -> Subnet | None:
+        try:
+            subnets = self._read(
+                "subnet lookup",
+                lambda driver: driver.ex_list_subnets(subnet_ids=[subnet_id]),
+            )
+        except NotFoundAtProvider:
+            return None
+        subnet = next(iter(subnets), None)
+        if subnet is None:
+            return None
+        return Subnet(str(subnet.id), subnet.name or "", str(subnet.extra.get("cidr_block") or ""))
+
+    def set_tags(self, provider_id: str, pcm_id: str, tags: Mapping[str, str]) -> None:
+        """CreateTags for the new and changed ones, DeleteTags for those the client
+        dropped; PCM's own tag and the instance's Name (libcloud's create sets it) stay."""
+        self._require("provider_tags")
+        nodes = self._read("get", lambda driver: driver.list_nodes(ex_node_ids=[provider_id]))
+        if not nodes:
+            raise NotFoundAtProvider(provider_id)
+        node = nodes[0]
+        old = {k: v for k, v in (node.extra.get("tags") or {}).items() if k not in (TAG, "Name")}
+        dropped = {key: value for key, value in old.items() if key not in tags}
+        changed = {key: value for key, value in tags.items() if old.get(key) != value}
+        if dropped:
+            self._call("untag", lambda driver: driver.ex_delete_tags(node, dropped), read=False)
+        if changed:
+            self._call("tag", lambda driver: driver.ex_create_tags(node, changed), read=False)
 
     def list_images(self) -> list[Image]:
         self._require("list_images")

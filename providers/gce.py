@@ -9,7 +9,7 @@ from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.drivers.gce import GCENodeDriver
 
 from providers.base import (
-    CAPABILITIES,
+    OPERATIONS,
     TAG,
     TIMEOUT_OPTION,
     CreateOptions,
@@ -37,7 +37,7 @@ class GCEProvider(Provider):
         Option("client_email", "Service account e-mail", required=True, secret=True),
         Option("private_key", "Service account private key (PEM)", required=True, secret=True),
     )
-    capabilities = CAPABILITIES
+    capabilities = OPERATIONS
     # https://cloud.google.com/compute/docs/instances/instance-life-cycle
     state_map = {
         "PROVISIONING": Status.BUILDING,

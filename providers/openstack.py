@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,7 +15,11 @@ from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.openstack_identity import OpenStackAuthenticationCache
 from libcloud.common.types import LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
-from libcloud.compute.drivers.openstack import OpenStack_1_1_NodeDriver, OpenStack_2_NodeDriver
+from libcloud.compute.drivers.openstack import (
+    OpenStack_1_1_NodeDriver,
+    OpenStack_2_NodeDriver,
+    OpenStackNetwork,
+)
 from libcloud.compute.types import NodeState
 
 from providers.base import (
@@ -24,10 +30,13 @@ from providers.base import (
     NotFoundAtProvider,
     Option,
     Provider,
+    Subnet,
     Unsupported,
     read_page,
 )
 from providers.status import Status
+
+logger = logging.getLogger(__name__)
 
 # libcloud reads its 4.5 MB pricing file once per flavour while listing OpenStack sizes
 # (1.5 s for 35 flavours, PEERS.md); PCM does not use prices.
@@ -179,6 +188,22 @@ class OpenStack2Driver(PCMDriverMixin, OpenStack_2_NodeDriver):
 DRIVERS = {"1.1": OpenStack11Driver, "2.0": OpenStack2Driver}
 
 
+# Nova's limit on a metadata key and value.
+NOVA_METADATA_MAX = 255
+
+
+def _fitting(tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags Nova's metadata can hold: a longer one is left to PCM's own record."""
+    fitting = {
+        key: value
+        for key, value in tags.items()
+        if len(key) <= NOVA_METADATA_MAX and len(value) <= NOVA_METADATA_MAX
+    }
+    if len(fitting) < len(tags):
+        logger.info("Tags longer than Nova's metadata takes are kept by PCM only")
+    return fitting
+
+
 class OpenStackProvider(Provider):
     """An OpenStack cloud; Keystone v2 (tenant) or v3 (project and domain).
 
@@ -219,7 +244,20 @@ class OpenStackProvider(Provider):
         Option("password", "Password", required=True, secret=True),
     )
     capabilities = frozenset(
-        {"create", "destroy", "list_sizes", "list_images", "reboot", "start", "stop", "console_log"}
+        {
+            "create",
+            "destroy",
+            "list_sizes",
+            "list_images",
+            "reboot",
+            "start",
+            "stop",
+            "console_log",
+            "subnets",
+            "list_subnets",
+            "user_data",
+            "provider_tags",
+        }
     )
     # Nova server statuses:
     # https://docs.openstack.org/api-guide/compute/server_concepts.html
@@ -268,6 +306,8 @@ class OpenStackProvider(Provider):
         "soft-deleting": Status.DELETING,
     }
     plain_create_params = frozenset({"networks"})
+    subnet_params = frozenset({"networks"})
+    user_data_params = frozenset({"ex_userdata"})
     spread_waits_for_peers = True
     node_getter = "ex_get_node_details"
 
@@ -316,12 +356,35 @@ class OpenStackProvider(Provider):
 
     def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
         kwargs = super().create_kwargs(options)
-        kwargs["ex_metadata"] = {**(kwargs.get("ex_metadata") or {}), TAG: options.pcm_id}
+        kwargs["ex_metadata"] = {
+            **(kwargs.get("ex_metadata") or {}),
+            **_fitting(options.tags),
+            TAG: options.pcm_id,
+        }
+        if options.subnet:
+            kwargs["networks"] = [OpenStackNetwork(options.subnet, options.subnet, None, None)]
+        if options.user_data:
+            kwargs["ex_userdata"] = options.user_data  # libcloud sends it base64-encoded
         if options.different_host:
             hints = dict(kwargs.get("ex_os_scheduler_hints") or {})
             hints["different_host"] = [*hints.get("different_host", []), *options.different_host]
             kwargs["ex_os_scheduler_hints"] = hints
         return kwargs
+
+    def driver_subnets(self, driver) -> list[Subnet]:
+        """Nova's networks (API 1.1: Nova's os-networks, which asks Neutron), or Neutron's
+        own (2.0)."""
+        return [
+            Subnet(id=str(network.id), name=network.name or "", cidr=str(network.cidr or ""))
+            for network in driver.ex_list_networks()
+        ]
+
+    def set_tags(self, provider_id: str, pcm_id: str, tags: Mapping[str, str]) -> None:
+        """The server's metadata becomes the tags and PCM's own (Nova replaces it whole)."""
+        self._require("provider_tags")
+        metadata = {**_fitting(tags), TAG: pcm_id}
+        node = self._libcloud_node(provider_id)
+        self._call("tag", lambda driver: driver.ex_set_metadata(node, metadata), read=False)
 
     def get_image(self, image_id: str) -> Image | None:
         try:

@@ -8,11 +8,13 @@ from django.contrib.auth import get_user_model
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    AbstractSubnet,
     Cloud,
     Environment,
     ImageMapping,
     Role,
     SizeMapping,
+    SubnetMapping,
 )
 
 
@@ -53,6 +55,14 @@ class AbstractImageFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"image{n}")
 
 
+class AbstractSubnetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AbstractSubnet
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"subnet{n}")
+
+
 class CloudFactory(factory.django.DjangoModelFactory):
     """An EC2-compatible cloud with credentials (set through the encrypting property).
 
@@ -89,6 +99,15 @@ class ImageMappingFactory(factory.django.DjangoModelFactory):
     provider_image_id = factory.Sequence(lambda n: f"ami-{n:08x}")
 
 
+class SubnetMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubnetMapping
+
+    cloud = factory.SubFactory(CloudFactory)
+    subnet = factory.SubFactory(AbstractSubnetFactory)
+    provider_subnet_id = factory.Sequence(lambda n: f"subnet-{n:08x}")
+
+
 class RoleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Role
@@ -106,3 +125,8 @@ class RoleFactory(factory.django.DjangoModelFactory):
     def allowed_images(self, create, extracted, **kwargs):
         if create and extracted:
             self.allowed_images.set(extracted)
+
+    @factory.post_generation
+    def allowed_subnets(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.allowed_subnets.set(extracted)

@@ -14,6 +14,7 @@ is accounted for, giving up never forgets a node, and every transition ends.
 - watch.py: looking again until a status is stable
 - reconcile.py, nodes.py: one listing per cloud; rows, then tagged nodes
 - inventory.py: telling the Inventory
+- tags.py: the client's tags, on the node's own
 """
 
 from instances.worker.actions import act, delete
@@ -21,6 +22,16 @@ from instances.worker.create import provision
 from instances.worker.inventory import inventory_sync
 from instances.worker.reconcile import reconcile_cloud
 from instances.worker.record import apply_node
+from instances.worker.tags import push_tags
 from instances.worker.watch import watch
 
-__all__ = ["act", "apply_node", "delete", "inventory_sync", "provision", "reconcile_cloud", "watch"]
+__all__ = [
+    "act",
+    "apply_node",
+    "delete",
+    "inventory_sync",
+    "provision",
+    "push_tags",
+    "reconcile_cloud",
+    "watch",
+]

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clouds import crypto
 from clouds.breaker import CircuitOpen
 from clouds.services import provider_for
 from instances import queue
@@ -116,11 +117,17 @@ def _create(instance: Instance, provider: Provider, request_id: str) -> None:
     instance.refresh_from_db()
     crash_point("before_provider_call", instance.attempts)
     try:
+        options = _options(instance)
+    except crypto.DecryptionError as exc:  # PCM_ENCRYPTION_KEYS lost the key: not sent
+        Instance.objects.filter(pk=instance.pk).update(node_may_exist=may_have_existed)
+        give_up(instance, f"the user data cannot be decrypted: {exc}", request_id)
+        return
+    try:
         node = provider.create(
             instance.name,
             instance.provider_size_id,
             instance.provider_image_id,
-            _options(instance),
+            options,
         )
     except ProviderError as exc:
         if not exc.maybe_done:  # refused: this attempt made nothing
@@ -160,6 +167,9 @@ def _options(instance: Instance) -> CreateOptions:
         extra=instance.extra,
         different_host=_different_hosts(instance),
         placement_group=instance.cloud.placement_group if spread else "",
+        subnet=instance.provider_subnet_id,
+        user_data=instance.user_data,
+        tags=instance.tags,
     )
 
 

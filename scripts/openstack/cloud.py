@@ -105,6 +105,7 @@ class Lab:
         return {
             "auth_url": self.url("keystone"),
             "compute_url": f"{self.url('nova')}/v2.1",
+            "network_url": self.url("neutron"),
             "region": "RegionOne",
             "project": self.project,
             "user": self.user,

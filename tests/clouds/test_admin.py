@@ -40,6 +40,8 @@ def new_cloud_data(**overrides) -> dict:
         "size_mappings-INITIAL_FORMS": "0",
         "image_mappings-TOTAL_FORMS": "0",
         "image_mappings-INITIAL_FORMS": "0",
+        "subnet_mappings-TOTAL_FORMS": "0",
+        "subnet_mappings-INITIAL_FORMS": "0",
         "access-TOTAL_FORMS": "0",
         "access-INITIAL_FORMS": "0",
     }

@@ -104,8 +104,10 @@ def test_roles_show_their_policy(api):
         "description": "",
         "allowed_sizes": ["small", "medium"],
         "allowed_images": ["centos-9"],
+        "allowed_subnets": [],
         "default_size": "small",
         "default_image": "centos-9",
+        "default_subnet": None,
         "spread_over_hosts": True,
     }
     assert roles["any"]["allowed_sizes"] == [] and roles["any"]["default_size"] is None

@@ -39,9 +39,13 @@ def test_it_lists_clouds_with_status_limits_and_quotas(api):
             "list_images",
             "list_locations",
             "list_sizes",
+            "list_subnets",
+            "provider_tags",
             "reboot",
             "start",
             "stop",
+            "subnets",
+            "user_data",
         ],
     }
     assert second["enabled"] is False
@@ -67,7 +71,12 @@ def test_it_shows_one_cloud_with_its_defaults(api):
     assert cloud["options"] == {"auth_url": "http://keystone.example:5000", "region": "RegionOne"}
     assert cloud["limits"]["ram_mb"] == 16384
     assert cloud["quotas"]["vcpus"] == 64
-    assert cloud["defaults"] == {"environment": "dev", "size": "small", "image": None}
+    assert cloud["defaults"] == {
+        "environment": "dev",
+        "size": "small",
+        "image": None,
+        "subnet": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_running_it_again_keeps_the_data_and_the_password():
 
 
 def test_the_demo_mappings_exist_at_the_peers_the_demo_clouds_point_to(moto, mimic):
-    from clouds.models import ImageMapping, SizeMapping
+    from clouds.models import ImageMapping, SizeMapping, SubnetMapping
     from clouds.services import MappingCheck
 
     demo()
@@ -61,7 +61,7 @@ def test_the_demo_mappings_exist_at_the_peers_the_demo_clouds_point_to(moto, mim
     Cloud.objects.filter(name="SNV-LAB-1").update(
         options={**mimic.options()[0], "tenant_name": "demo"}
     )
-    call_command("pcm_demo", "--map-mimic-images", stdout=io.StringIO())
+    call_command("pcm_demo", "--map-peer-ids", stdout=io.StringIO())
 
     check = MappingCheck()
     for cloud in Cloud.objects.all():
@@ -69,3 +69,8 @@ def test_the_demo_mappings_exist_at_the_peers_the_demo_clouds_point_to(moto, mim
             assert check.size_exists(cloud, mapping.provider_size_id), mapping
         for mapping in ImageMapping.objects.filter(cloud=cloud):
             assert check.image_exists(cloud, mapping.provider_image_id), mapping
+    # mimic lists no networks (its ServiceNet is taken on trust); moto's default subnet:
+    aws = Cloud.objects.get(name="AWSLAB-1")
+    (subnet,) = SubnetMapping.objects.filter(cloud=aws)
+    assert subnet.provider_subnet_id.startswith("subnet-")
+    assert check.subnet_exists(aws, subnet.provider_subnet_id), subnet

@@ -14,6 +14,7 @@ from clouds.forms import CloudForm
 from clouds.models import (
     AbstractImage,
     AbstractSize,
+    AbstractSubnet,
     Cloud,
     CloudAccess,
     Environment,
@@ -21,6 +22,7 @@ from clouds.models import (
     InventoryBackend,
     Role,
     SizeMapping,
+    SubnetMapping,
 )
 from clouds.services import cloud_check
 
@@ -31,10 +33,12 @@ MODELS = (
     Role,
     SizeMapping,
     ImageMapping,
+    SubnetMapping,
     Cloud,
     InventoryBackend,
     AbstractSize,
     AbstractImage,
+    AbstractSubnet,
     Environment,
     Group,
 )
@@ -78,6 +82,13 @@ def rich(demo):
         name="cache", spread_over_hosts=True, default_size=medium, default_image=centos
     )
     cache.allowed_sizes.set([medium, small])
+    backend = AbstractSubnet.objects.create(name="backend", description="Behind the balancers")
+    SubnetMapping.objects.create(cloud=aws, subnet=backend, provider_subnet_id="subnet-0b1")
+    cache.allowed_subnets.set([backend, AbstractSubnet.objects.get(name="private")])
+    cache.default_subnet = backend
+    cache.save()
+    aws.default_subnet = backend
+    aws.save()
     operators, _ = Group.objects.get_or_create(name="operators")
     auditors = Group.objects.create(name="auditors")
     CloudAccess.objects.create(group=operators, cloud=None, level="operate")
@@ -147,7 +158,7 @@ def test_importing_twice_changes_nothing_the_second_time(rich, tmp_path):
 
     output = load(tmp_path, text)
 
-    assert output.strip().splitlines() == ["0 created, 0 changed, 20 unchanged"]
+    assert output.strip().splitlines() == ["0 created, 0 changed, 22 unchanged"]
     assert dict(Cloud.objects.values_list("name", "updated_at")) == updated
 
 
@@ -199,7 +210,7 @@ def test_dry_run_shows_the_differences_and_changes_nothing(rich, tmp_path):
     assert "created environment 'qa'" in output
     assert "changed cloud 'AWSLAB-1'\n  max_vcpus: 8 -> 4\n" in output
     assert 'size_mappings.medium: "t3.medium" -> "t3.large"' in output
-    assert "1 created, 1 changed, 18 unchanged" in output
+    assert "1 created, 1 changed, 20 unchanged" in output
     assert output.endswith("Dry run: nothing was changed.\n")
 
 

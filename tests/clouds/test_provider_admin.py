@@ -82,12 +82,19 @@ def test_a_get_never_calls_the_provider(api, lab):
 def test_sync_catalogue_fetches_sizes_and_images_offered_in_the_mapping_form(alice_browser, lab):
     response = run_action(alice_browser, "sync_catalogue", lab)
 
-    assert any("sizes and" in m and "images fetched" in m for m in messages_of(response))
+    assert any(
+        "sizes, " in m and "images and" in m and "subnets fetched" in m
+        for m in messages_of(response)
+    )
     sizes = CatalogueItem.objects.filter(cloud=lab, kind="size")
     assert sizes.filter(provider_id="t3.small", ram_mb=2048, vcpus=2).exists()
     assert CatalogueItem.objects.filter(cloud=lab, kind="image", provider_id=AMI).exists()
     page = alice_browser.get(f"/admin/clouds/cloud/{lab.pk}/change/").content.decode()
     assert f'<datalist id="catalogue-{lab.pk}-size">' in page
+    # moto's default VPC: one subnet per zone of us-east-1, offered to the subnet mappings.
+    subnets = CatalogueItem.objects.filter(cloud=lab, kind="subnet")
+    assert subnets.count() >= 2 and all(s.provider_id.startswith("subnet-") for s in subnets)
+    assert f'<datalist id="catalogue-{lab.pk}-subnet">' in page
     assert '<option value="t3.small">' in page
 
 
@@ -203,7 +210,9 @@ def test_an_openstack_cloud_at_mimic_passes_the_test_and_syncs(alice_browser, ap
     synced = run_action(alice_browser, "sync_catalogue", cloud)
 
     assert any(m.startswith("SNV-LAB-1: reachable in ") for m in messages_of(tested))
-    assert "SNV-LAB-1: 35 sizes and" in messages_of(synced)[0]
+    assert messages_of(synced)[0].startswith("SNV-LAB-1: 35 sizes, ")
+    # mimic has no networks API: the sync says so, and keeps what it has.
+    assert any(m.startswith("SNV-LAB-1: subnets not listed: ") for m in messages_of(synced))
     assert api.get("/pcm_api/v2/clouds/SNV-LAB-1").json()["status"]["reachable"] is True
     flavour = CatalogueItem.objects.get(cloud=cloud, kind="size", provider_id="2")
     assert (flavour.vcpus, flavour.ram_mb) == (1, 512)

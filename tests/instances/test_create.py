@@ -80,7 +80,7 @@ def test_defaults_come_from_the_role_then_the_cloud(client_api, aws):
             {"size": "small", "environment": "qa"},
             "Environment qa does not exist; accepted: dev, prod",
         ),
-        ({"size": "small", "subnet": "net-1"}, "subnet is reserved for a later version"),
+        ({"size": "small", "subnet": "net-1"}, "Subnet net-1 does not exist; accepted: none"),
         ({"size": "small", "status": "running"}, "Unknown field(s) status; accepted: size, image"),
         (
             {"size": "small", "extra": {"ec2": {"flavour": 1}}},

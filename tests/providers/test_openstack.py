@@ -7,6 +7,7 @@ plugin's default (1.1)."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -280,3 +281,58 @@ def test_scheduler_hints_reach_the_real_scheduler(plugin, openstack):
     host = openstack.host_of(first.provider_id)
     assert openstack.host_of(beside.provider_id) == host
     assert openstack.host_of(away.provider_id) != host
+
+
+# -- networks, user data, tags --------------------------------------------------------------
+
+SCRIPT = "#!/bin/sh\necho made by PCM\n"
+
+
+def own_network(tenant, openstack, name: str) -> str:
+    """A network of the tenant's own (Neutron `local`), with a subnet: its id."""
+    api, neutron = tenant.api(), openstack.info["network_url"]
+    network = api.call("POST", f"{neutron}/v2.0/networks", json={"network": {"name": name}})
+    network_id = network["network"]["id"]
+    subnet = {"network_id": network_id, "cidr": "10.9.0.0/24", "ip_version": 4}
+    api.call("POST", f"{neutron}/v2.0/subnets", json={"subnet": subnet})
+    return network_id
+
+
+def test_it_lists_the_networks_a_server_can_be_put_on(each_api, tenant, openstack):
+    mine = own_network(tenant, openstack, "pcm-listed")
+
+    subnets = {subnet.id: subnet for subnet in each_api.list_subnets()}
+
+    assert openstack.info["network"] in subnets  # the shared one
+    assert subnets[mine].name == "pcm-listed"
+    assert each_api.get_subnet(mine).id == mine
+    assert each_api.get_subnet("00000000-0000-0000-0000-00000000dead") is None
+
+
+def test_a_create_puts_the_server_on_its_network_with_its_user_data_and_tags(
+    plugin, tenant, openstack
+):
+    network = own_network(tenant, openstack, "pcm-back")
+    tags = {"team": "web", "long": "v" * 256}  # Nova's metadata takes 255 characters at most
+
+    node = create(plugin, openstack, subnet=network, user_data=SCRIPT, tags=tags)
+
+    server = openstack.wait_for(node.provider_id, lambda server: server["status"] == "ACTIVE")
+    assert list(server["addresses"]) == ["pcm-back"]
+    assert server["metadata"] == {"team": "web", "pcm_id": "pcm-vm-1"}
+    # The user data as Nova keeps it (an administrator's view, API 2.3 and later).
+    shown = openstack.admin().call(
+        "GET",
+        f"{openstack.compute}/servers/{node.provider_id}",
+        headers={"OpenStack-API-Version": "compute 2.3"},
+    )["server"]
+    assert base64.b64decode(shown["OS-EXT-SRV-ATTR:user_data"]).decode() == SCRIPT
+
+    plugin.set_tags(node.provider_id, "pcm-vm-1", {"team": "ops", "new": "1"})
+
+    assert openstack.server(node.provider_id)["metadata"] == {
+        "team": "ops",
+        "new": "1",
+        "pcm_id": "pcm-vm-1",
+    }
+    assert plugin.get(node.provider_id).pcm_id == "pcm-vm-1"  # still found by its tag

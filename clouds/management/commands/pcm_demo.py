@@ -22,7 +22,9 @@ DEMO_CREDENTIALS = {
     "SNV-LAB-1": {"username": "demo", "password": "demo"},
     "AWSLAB-1": {"access_key": "demo", "secret_key": "demo"},
 }
-# mimic invents new image ids each time it starts: the demo finds its images by name.
+# mimic invents new image ids each time it starts, moto new subnet ids: the demo finds its
+# images by name, and moto's default subnet by its zone.
+MOTO_SUBNET_ZONE = "us-east-1a"
 MIMIC_IMAGES = {
     "centos-9": "CentOS 7 (PVHVM)",
     "ubuntu-22.04": "Ubuntu 14.04 LTS (Trusty Tahr) (PVHVM)",
@@ -34,12 +36,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--map-mimic-images",
+            "--map-peer-ids",
             action="store_true",
-            help="Point SNV-LAB-1's image mappings at the images of the mimic it uses now.",
+            help="Point SNV-LAB-1's image mappings at the images of the mimic it uses now, "
+            "and AWSLAB-1's subnet mapping at the default subnet of the moto it uses now.",
         )
 
-    def handle(self, *args, map_mimic_images=False, **options):
+    def handle(self, *args, map_peer_ids=False, **options):
         with transaction.atomic():
             if Cloud.objects.exists():
                 self.stdout.write("Clouds are configured already: demo configuration not loaded.")
@@ -65,8 +68,9 @@ class Command(BaseCommand):
                 )
             token, _ = Token.objects.get_or_create(user=admin)
             self.stdout.write(f"API token of 'admin': {token.key}")
-        if map_mimic_images:
+        if map_peer_ids:
             self.map_mimic_images()
+            self.map_moto_subnet()
 
     def map_mimic_images(self) -> None:
         cloud = Cloud.objects.filter(name="SNV-LAB-1", provider="openstack").first()
@@ -83,3 +87,20 @@ class Command(BaseCommand):
                 mapping.provider_image_id = images[wanted]
                 mapping.save(update_fields=["provider_image_id"])
         self.stdout.write("SNV-LAB-1's images are mapped to the running mimic's.")
+
+    def map_moto_subnet(self) -> None:
+        cloud = Cloud.objects.filter(name="AWSLAB-1", provider="ec2").first()
+        mapping = cloud.subnet_mappings.first() if cloud else None
+        if mapping is None:
+            return
+        try:
+            driver = provider_for(cloud).driver
+            subnets = driver.ex_list_subnets(filters={"default-for-az": "true"})
+        except Exception as exc:  # the demo goes on without it, and says so
+            self.stdout.write(f"AWSLAB-1's subnet was not mapped: {exc}")
+            return
+        zone = [s for s in subnets if s.extra.get("zone") == MOTO_SUBNET_ZONE] or subnets
+        if zone and mapping.provider_subnet_id != zone[0].id:
+            mapping.provider_subnet_id = zone[0].id
+            mapping.save(update_fields=["provider_subnet_id"])
+        self.stdout.write(f"AWSLAB-1's subnet is the running moto's default in {MOTO_SUBNET_ZONE}.")

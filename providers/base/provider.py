@@ -1,8 +1,7 @@
-"""The interface every provider plugin offers, over Apache Libcloud.
+"""`Provider`: the base class of every compute plugin, and the operations it shares.
 
-The rest of PCM sees plain data (`Node`, `Size`, `Image`, `Location`) and one error type,
-`ProviderError`. A plugin subclasses `Provider`, declares its options, capabilities and
-state map, and says how to build its libcloud driver; the operations are shared here.
+A plugin subclasses `Provider`, declares its options, capabilities and state map, and says
+how to build its libcloud driver; every call to the cloud goes through `Provider._call`.
 """
 
 from __future__ import annotations
@@ -10,176 +9,38 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-import socket
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-import requests
-import urllib3
-from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
-from libcloud.common.types import InvalidCredsError, LibcloudError
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.base import NodeDriver, NodeImage, NodeSize
 
 from providers import telemetry
-from providers.options import ConfigError, Configurable, Option
+from providers.base.data import CreateOptions, Image, Location, Node, Size, Subnet
+from providers.base.errors import (
+    ExtraError,
+    NotFoundAtProvider,
+    ProviderError,
+    Unsupported,
+    throttled,
+    translate,
+    worth_asking_again,
+)
+from providers.options import Configurable, Option
 from providers.status import Status
 
-__all__ = ["ConfigError", "Option"]
-
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("providers.base")
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30  # seconds; libcloud's own default is 60
-TAG = "pcm_id"  # the tag/metadata key that marks a node with PCM's instance id
-
-# Operations a plugin may offer; `Provider.capabilities` lists those it does.
-CAPABILITIES = frozenset(
-    {
-        "create",
-        "list_sizes",
-        "list_images",
-        "list_locations",
-        "destroy",
-        "reboot",
-        "start",
-        "stop",
-        "console_log",
-    }
-)
-
-
-class ProviderError(Exception):
-    """A provider call failed. `transient`: the same call may succeed later (network,
-    timeout, 5xx, throttling); otherwise retrying will not help (credentials, bad ids).
-    `maybe_done`: the cloud may have carried the call out although it failed here (its
-    answer was lost: a read timeout, a reset connection, a 5xx); False when the call
-    cannot have run (refused before it was sent, throttled, answered with a 4xx). A create
-    that fails this way may have made a node. By default, what `transient` says."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        transient: bool,
-        provider_detail: str = "",
-        maybe_done: bool | None = None,
-    ):
-        self.message = message
-        self.transient = transient
-        self.provider_detail = provider_detail
-        self.maybe_done = transient if maybe_done is None else maybe_done
-        super().__init__(message)
-
-
-class Unsupported(ProviderError):
-    """The cloud does not offer this operation."""
-
-    def __init__(self, operation: str, provider_detail: str = ""):
-        super().__init__(
-            f"{operation.replace('_', ' ').capitalize()} is not supported by this cloud",
-            transient=False,
-            provider_detail=provider_detail,
-        )
-
-
-class StateConflict(ProviderError):
-    """The cloud refused an action on a node in its present state (HTTP 409): Nova while a
-    server builds or another task runs on it, a stop of a server that is stopped. Nothing
-    was done, and the cloud was reached; once the node's task ends, the same action may be
-    taken."""
-
-    def __init__(self, operation: str, provider_detail: str = ""):
-        message = f"The cloud refused the {operation} in the node's present state"
-        if provider_detail:
-            message += f" ({provider_detail})"
-        super().__init__(
-            message, transient=False, provider_detail=provider_detail, maybe_done=False
-        )
-
-
-# Operations a cloud may refuse with a 409 for the node's state (for a create a 409 means
-# something else: a name or an id in use).
-NODE_ACTIONS = frozenset({"reboot", "start", "stop", "destroy"})
-
-
-class NotFoundAtProvider(ProviderError):
-    """The provider does not know the node, size or image id asked for."""
-
-    def __init__(self, provider_detail: str = ""):
-        message = "The cloud does not know this id"
-        if provider_detail:
-            message += f" ({provider_detail})"
-        super().__init__(message, transient=False, provider_detail=provider_detail)
-
-
-class ExtraError(ValueError):
-    """A request's `extra` has keys the provider's create call does not take."""
-
-    def __init__(self, unknown: Iterable[str], accepted: Iterable[str]):
-        self.unknown = sorted(unknown)
-        self.accepted = sorted(accepted)
-        super().__init__(
-            f"Unknown extra option(s) {', '.join(self.unknown)}; "
-            f"accepted: {', '.join(self.accepted) or 'none'}"
-        )
-
 
 TIMEOUT_OPTION = Option(
     "timeout",
     f"Seconds before a provider call is abandoned (default {DEFAULT_TIMEOUT})",
     kind="int",
 )
-
-
-@dataclass(frozen=True)
-class Node:
-    """A node (instance) as the provider reports it."""
-
-    provider_id: str
-    name: str
-    status: Status
-    raw_status: str
-    pcm_id: str | None = None
-    public_ips: tuple[str, ...] = ()
-    private_ips: tuple[str, ...] = ()
-    created_at: datetime | None = None
-    error: str = ""  # the cloud's own reason for an error state, where it gives one
-
-
-@dataclass(frozen=True)
-class Size:
-    id: str
-    name: str
-    vcpus: int | None = None
-    ram_mb: int | None = None
-    disk_gb: int | None = None
-
-
-@dataclass(frozen=True)
-class Image:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Location:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class CreateOptions:
-    """What PCM adds to a create besides name, size and image."""
-
-    pcm_id: str  # tagged on the node, so that a re-run of the task finds it (no duplicate)
-    extra: Mapping[str, Any] = field(default_factory=dict)  # the request's extra for this type
-    different_host: tuple[str, ...] = ()  # provider ids to keep away from (anti-affinity)
-    placement_group: str = ""  # a spread placement group, where the cloud has one (EC2)
 
 
 class Provider(Configurable):
@@ -218,6 +79,11 @@ class Provider(Configurable):
     # names it keeps nothing apart. A spread create then waits for the earlier creates of
     # its role to be built first.
     spread_waits_for_peers: ClassVar[bool] = False
+    # The create_node() arguments that PCM's subnet and user data fill (where the plugin
+    # has the "subnets" and "user_data" capabilities): a client's `extra` may not set them
+    # too.
+    subnet_params: ClassVar[frozenset[str]] = frozenset()
+    user_data_params: ClassVar[frozenset[str]] = frozenset()
 
     # A throttled call (HTTP 429, EC2's RequestLimitExceeded) was refused, not run: it is
     # retried after 1, 2, 4 s, reads and writes alike.
@@ -337,6 +203,24 @@ class Provider(Configurable):
         self._require("list_locations")
         locations = self._read("list locations", lambda driver: driver.list_locations())
         return [Location(id=str(loc.id), name=loc.name or "") for loc in locations]
+
+    def list_subnets(self) -> list[Subnet]:
+        """The subnets (or networks) a node can be put on."""
+        self._require("list_subnets")
+        return self._read("list subnets", self.driver_subnets)
+
+    def driver_subnets(self, driver: NodeDriver) -> list[Subnet]:
+        """The plugin's listing of subnets through its driver ("list_subnets")."""
+        raise Unsupported("list_subnets")
+
+    def get_subnet(self, subnet_id: str) -> Subnet | None:
+        """One subnet by its provider id, or None when the provider has no such subnet."""
+        return next((subnet for subnet in self.list_subnets() if subnet.id == subnet_id), None)
+
+    def set_tags(self, provider_id: str, pcm_id: str, tags: Mapping[str, str]) -> None:
+        """Make the node's own tags (or metadata) the client's `tags`, and PCM's tag (the
+        instance's `pcm_id`)."""
+        raise Unsupported("provider_tags")
 
     def create(
         self,
@@ -489,7 +373,7 @@ class Provider(Configurable):
         each attempt is timed, counted and logged (providers/telemetry.py)."""
         if self.guard is not None:
             self.guard.before_call()
-        attempt = throttled = 0
+        attempt = throttles = 0
         while True:
             attempt += 1
             started = time.monotonic()
@@ -498,10 +382,10 @@ class Provider(Configurable):
             except Exception as exc:
                 error = self._translate(exc, operation)
                 telemetry.provider_call(self.cloud_name, operation, started, error.message)
-                if _throttled(exc) and throttled < self.throttle_retries:
-                    throttled += 1
+                if throttled(exc) and throttles < self.throttle_retries:
+                    throttles += 1
                     logger.info("%s on %s throttled; retrying", operation, self.key)
-                    time.sleep(self.throttle_backoff * 2 ** (throttled - 1))
+                    time.sleep(self.throttle_backoff * 2 ** (throttles - 1))
                     continue
                 if read and attempt < self.read_attempts and worth_asking_again(exc):
                     logger.info(
@@ -520,7 +404,7 @@ class Provider(Configurable):
     def _translate(self, exc: Exception, operation: str) -> ProviderError:
         error = exc if isinstance(exc, ProviderError) else self.translate(exc, operation)
         if error is None:
-            error = _translate(exc, operation, self.timeout)
+            error = translate(exc, operation, self.timeout)
         error.message = self._scrub(error.message)
         error.provider_detail = self._scrub(error.provider_detail)
         return error
@@ -531,126 +415,3 @@ class Provider(Configurable):
             if isinstance(value, str) and len(value) >= 4:
                 text = text.replace(value, "***")
         return text
-
-
-def worth_asking_again(exc: Exception) -> bool:
-    """A read the cloud failed that may well succeed a moment later: a dropped or refused
-    connection, a 5xx. Not a timeout (a call never takes much longer than the cloud's
-    timeout), not a refusal (4xx); throttling has its own backoff."""
-    if isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
-        return False
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return True
-    code = int(getattr(exc, "code", 0) or 0) if isinstance(exc, BaseHTTPError) else 0
-    return code >= 500 and not _throttled(exc)
-
-
-def read_page(fetch: Callable[[], T], attempts: int = 3) -> T:
-    """One page of a listing, asked again (briefly) when the cloud fails it, so that one
-    failed page of many does not fail the whole listing."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fetch()
-        except Exception as exc:
-            if attempt == attempts or not worth_asking_again(exc):
-                raise
-            time.sleep(0.1 * attempt)
-    raise AssertionError("unreachable")
-
-
-THROTTLING_CODES = ("RequestLimitExceeded", "Throttling", "TooManyRequests", "RateLimitExceeded")
-
-
-def _throttled(exc: Exception) -> bool:
-    if isinstance(exc, RateLimitReachedError):
-        return True
-    if isinstance(exc, BaseHTTPError):
-        return int(getattr(exc, "code", 0) or 0) == 429 or any(
-            code in str(exc) for code in THROTTLING_CODES
-        )
-    return False
-
-
-def _detail(exc: Exception) -> str:
-    value = getattr(exc, "value", None) or getattr(exc, "message", None) or str(exc)
-    return str(value)[:2000]
-
-
-def _translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
-    """The shared reading of libcloud-side failures."""
-    detail = _detail(exc)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return ProviderError(
-            f"Cannot reach the cloud for the {operation} (no connection within {timeout} s)",
-            transient=True,
-            provider_detail=detail,
-            maybe_done=False,
-        )
-    if isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
-        return ProviderError(
-            f"The cloud did not answer the {operation} within {timeout} s",
-            transient=True,
-            provider_detail=detail,
-        )
-    if isinstance(exc, requests.exceptions.RequestException | ConnectionError):
-        return ProviderError(
-            f"Cannot reach the cloud for the {operation}",
-            transient=True,
-            provider_detail=detail,
-            maybe_done=not _never_sent(exc),
-        )
-    if isinstance(exc, InvalidCredsError):
-        return ProviderError(
-            f"The cloud refused the credentials for the {operation}",
-            transient=False,
-            provider_detail=detail,
-        )
-    if isinstance(exc, RateLimitReachedError):
-        return ProviderError(
-            f"The cloud is throttling requests ({operation})",
-            transient=True,
-            provider_detail=detail,
-            maybe_done=False,
-        )
-    if isinstance(exc, BaseHTTPError):
-        code = int(getattr(exc, "code", 0) or 0)
-        if code == 501:
-            return Unsupported(operation, provider_detail=detail)
-        if code == 404:
-            return NotFoundAtProvider(provider_detail=detail)
-        if code == 409 and operation in NODE_ACTIONS:
-            return StateConflict(operation, provider_detail=detail)
-        return ProviderError(
-            f"The cloud answered {code} to the {operation}: {detail}",
-            transient=code >= 500 or _throttled(exc),
-            provider_detail=detail,
-            maybe_done=code >= 500 and not _throttled(exc),
-        )
-    if isinstance(exc, LibcloudError):
-        return ProviderError(
-            f"The {operation} failed: {detail}", transient=False, provider_detail=detail
-        )
-    if isinstance(exc, OSError):
-        return ProviderError(
-            f"Cannot reach the cloud for the {operation}", transient=True, provider_detail=detail
-        )
-    logger.warning("Unexpected %s from the cloud driver during %s", type(exc).__name__, operation)
-    return ProviderError(
-        f"The {operation} failed: {type(exc).__name__} from the cloud driver: {detail}",
-        transient=False,
-        provider_detail=detail,
-        maybe_done=True,  # it may have failed reading an answer to a call that was made
-    )
-
-
-def _never_sent(exc: Exception) -> bool:
-    """The connection was refused: the request never reached the cloud."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
-            return True
-        exc = getattr(exc, "reason", None) or (exc.args[0] if exc.args else None)
-        if not isinstance(exc, BaseException):
-            return False
-    return False

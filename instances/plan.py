@@ -1,0 +1,219 @@
+"""A create request resolved against the configuration: every field checked, defaults
+applied, abstract names mapped to the cloud's own ids. BadRequest says what is wrong and
+what is accepted; nothing here calls a cloud."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from clouds.models import AbstractImage, AbstractSize, AbstractSubnet, Cloud, Environment, Role
+from instances.cloudinit import clean_ssh_keys, clean_user_data, combined
+from instances.tags import clean_tags
+from pcm.errors import BadRequest
+from providers.base import ExtraError
+
+CREATE_FIELDS = (
+    "size",
+    "image",
+    "subnet",
+    "environment",
+    "role",
+    "ssh_keys",
+    "user_data",
+    "tags",
+    "extra",
+)
+
+
+@dataclass(frozen=True)
+class CreatePlan:
+    """A create request resolved against the configuration."""
+
+    role: Role | None
+    environment: Environment
+    size: AbstractSize
+    image: AbstractImage
+    subnet: AbstractSubnet | None
+    provider_size_id: str
+    provider_image_id: str
+    provider_subnet_id: str
+    extra: dict[str, Any]
+    ssh_keys: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    # What the cloud is sent (never shown): the client's user data with the SSH keys.
+    user_data: str = field(default="", repr=False)
+    # The client's own user data, as a response shows it: its SHA-256 and size in bytes.
+    user_data_sha256: str = ""
+    user_data_size: int | None = None
+
+
+def names(queryset) -> str:
+    return ", ".join(sorted(queryset.values_list("name", flat=True))) or "none"
+
+
+def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, optional=False):
+    """One abstract size, image or subnet: known, mapped in this cloud, allowed by the
+    role. An optional one (the subnet) with no default is None: the cloud's own default."""
+    if given is None:
+        if default is None:
+            if optional and not (role_allowed is not None and role_allowed.exists()):
+                return None, None
+            accepted = names(model.objects.filter(mappings__cloud=cloud))
+            raise BadRequest(
+                f"{noun} is required: cloud {cloud.name} and the role have no default "
+                f"{noun}; accepted: {accepted}"
+            )
+        thing = default
+    else:
+        thing = model.objects.filter(name=given).first()
+        if thing is None:
+            accepted = names(model.objects.filter(mappings__cloud=cloud))
+            raise BadRequest(f"{noun.capitalize()} {given} does not exist; accepted: {accepted}")
+    mapping = mappings.filter(**{noun: thing}).first()
+    if mapping is None:
+        accepted = names(model.objects.filter(mappings__cloud=cloud))
+        raise BadRequest(
+            f"{noun.capitalize()} {thing.name} is not offered by cloud {cloud.name}; "
+            f"accepted: {accepted}"
+        )
+    if (
+        role_allowed is not None
+        and role_allowed.exists()
+        and not role_allowed.filter(pk=thing.pk).exists()
+    ):
+        raise BadRequest(
+            f"Role {role_allowed.instance.name} does not allow {noun} {thing.name}; "
+            f"allowed: {names(role_allowed)}"
+        )
+    return thing, mapping
+
+
+def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
+    """Everything a create needs, checked; BadRequest says what is wrong and what is not."""
+    unknown = sorted(set(data) - set(CREATE_FIELDS))
+    if unknown:
+        raise BadRequest(
+            f"Unknown field(s) {', '.join(unknown)}; accepted: {', '.join(CREATE_FIELDS)}"
+        )
+    if (data.get("ssh_keys") or data.get("user_data")) and "user_data" not in cloud.capabilities:
+        raise BadRequest(
+            f"Cloud {cloud.name} ({cloud.provider}) takes no user data: leave out ssh_keys "
+            "and user_data"
+        )
+    for name in ("size", "image", "subnet", "environment", "role"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise BadRequest(f"{name} must be a string (a name), or left out")
+    role = None
+    if data.get("role") is not None:
+        role = Role.objects.filter(name=data["role"]).first()
+        if role is None:
+            raise BadRequest(f"Role {data['role']} does not exist; accepted: {names(Role.objects)}")
+    environment = _environment(cloud, data.get("environment"))
+    size, size_mapping = _resolve(
+        cloud,
+        AbstractSize,
+        "size",
+        data.get("size"),
+        (role and role.default_size) or cloud.default_size,
+        cloud.size_mappings,
+        role.allowed_sizes if role else None,
+    )
+    image, image_mapping = _resolve(
+        cloud,
+        AbstractImage,
+        "image",
+        data.get("image"),
+        (role and role.default_image) or cloud.default_image,
+        cloud.image_mappings,
+        role.allowed_images if role else None,
+    )
+    extra = _extra_for(cloud, data.get("extra"))
+    subnet, subnet_mapping = _subnet(cloud, role, data.get("subnet"), extra)
+    ssh_keys = clean_ssh_keys(data.get("ssh_keys"))
+    user_data = clean_user_data(data.get("user_data"))
+    _not_in_extra(cloud, extra, cloud.plugin.user_data_params if user_data or ssh_keys else ())
+    return CreatePlan(
+        role=role,
+        environment=environment,
+        size=size,
+        image=image,
+        subnet=subnet,
+        provider_size_id=size_mapping.provider_size_id,
+        provider_image_id=image_mapping.provider_image_id,
+        provider_subnet_id=subnet_mapping.provider_subnet_id if subnet_mapping else "",
+        extra=extra,
+        ssh_keys=ssh_keys,
+        tags=clean_tags(data.get("tags")),
+        user_data=combined(ssh_keys, user_data),
+        user_data_sha256=hashlib.sha256(user_data.encode()).hexdigest() if user_data else "",
+        user_data_size=len(user_data.encode()) if user_data else None,
+    )
+
+
+def _environment(cloud: Cloud, given: str | None) -> Environment:
+    if given is not None:
+        environment = Environment.objects.filter(name=given).first()
+        if environment is None:
+            raise BadRequest(
+                f"Environment {given} does not exist; accepted: {names(Environment.objects)}"
+            )
+        return environment
+    if cloud.default_environment is None:
+        raise BadRequest(
+            f"environment is required: cloud {cloud.name} has no default environment; "
+            f"accepted: {names(Environment.objects)}"
+        )
+    return cloud.default_environment
+
+
+def _subnet(cloud: Cloud, role: Role | None, given: str | None, extra: dict[str, Any]):
+    """The abstract subnet and its mapping; (None, None) for the cloud's own default
+    network. A network the client's `extra` names itself wins over a default subnet, and
+    cannot be combined with one the client names."""
+    params = _extra_params(cloud, extra) & set(cloud.plugin.subnet_params)
+    if params and given is not None:
+        _not_in_extra(cloud, extra, params, "subnet")
+    if params:
+        return None, None
+    return _resolve(
+        cloud,
+        AbstractSubnet,
+        "subnet",
+        given,
+        (role and role.default_subnet) or cloud.default_subnet,
+        cloud.subnet_mappings,
+        role.allowed_subnets if role else None,
+        optional=True,
+    )
+
+
+def _extra_params(cloud: Cloud, extra: dict[str, Any]) -> set[str]:
+    """The create_node() arguments the client's `extra` sets."""
+    return set(cloud.plugin.extra_kwargs(extra))
+
+
+def _not_in_extra(cloud: Cloud, extra: dict[str, Any], params, field_name: str = "") -> None:
+    """BadRequest when the client's `extra` sets what a field of the request sets too."""
+    clash = sorted(_extra_params(cloud, extra) & set(params))
+    if clash:
+        keys = ", ".join(f"extra.{cloud.provider}.{name.removeprefix('ex_')}" for name in clash)
+        what = field_name or "ssh_keys and user_data"
+        raise BadRequest(f"Give {what} or {keys}, not both")
+
+
+def _extra_for(cloud: Cloud, extra: Any) -> dict[str, Any]:
+    """The member of `extra` for this cloud's provider type, checked against its driver."""
+    if extra is None:
+        return {}
+    if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+        raise BadRequest(
+            'extra must be an object keyed by provider type, e.g. {"openstack": {"keyname": "k"}}'
+        )
+    member = extra.get(cloud.provider, {})
+    try:
+        cloud.plugin.extra_kwargs(member)
+    except ExtraError as exc:
+        raise BadRequest(f"extra.{cloud.provider}: {exc}") from None
+    return member
