@@ -154,6 +154,7 @@ class CloudAdmin(admin.ModelAdmin):
             },
         ),
         ("Placement", {"fields": ["inventory", "placement_group"]}),
+        ("Requests", {"fields": ["extra_allowed"]}),
         (
             "Reachability (Test connection, and every 5 minutes)",
             {

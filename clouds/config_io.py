@@ -303,7 +303,7 @@ KINDS = (
          "max_vcpus", "max_ram_mb", "max_disk_gb",
          "quota_instances", "quota_vcpus", "quota_ram_mb",
          "default_environment", "default_size", "default_image", "default_subnet",
-         "inventory", "placement_group"),
+         "inventory", "placement_group", "extra_allowed"),
         extra_keys=tuple(CloudKind.MAPPINGS),
     ),
     RoleKind("roles", "role", Role,

@@ -46,6 +46,16 @@ def _plugin_help() -> str:
     return " | ".join(lines)
 
 
+def _extra_help() -> str:
+    lines = []
+    for key, plugin in sorted(registry.plugins().items()):
+        declared = plugin.extra_declared()
+        usual = ", ".join(k for k, p in sorted(declared.items()) if not p.privileged) or "none"
+        privileged = ", ".join(k for k, p in sorted(declared.items()) if p.privileged)
+        lines.append(f"{key}: {usual}" + (f" (privileged: {privileged})" if privileged else ""))
+    return " | ".join(lines)
+
+
 class CredentialsForm(forms.ModelForm):
     """A form for a model with a plugin and write-only, encrypted credentials."""
 
@@ -120,11 +130,13 @@ class CloudForm(CredentialsForm):
             "default_subnet",
             "inventory",
             "placement_group",
+            "extra_allowed",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["options"].help_text = "A JSON object. " + _plugin_help()
+        self.fields["extra_allowed"].help_text += ". " + _extra_help()
 
     def plugin_class(self, key: str):
         return registry.get(key)

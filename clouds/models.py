@@ -190,6 +190,13 @@ class Cloud(EncryptedCredentials):
         on_delete=models.PROTECT,
         help_text="Blank: the built-in Inventory, names like dev-web-001",
     )
+    extra_allowed = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The extra options a create may give, as a JSON list of names (blank: "
+        "every option the plugin takes except the privileged ones; a privileged one, such "
+        "as EC2's iamprofile, only when listed here)",
+    )
     placement_group = models.CharField(
         max_length=255,
         blank=True,
@@ -280,6 +287,20 @@ class Cloud(EncryptedCredentials):
         except ConfigError as exc:
             messages = [f"{name}: {message}" for name, message in exc.errors.items()]
             raise ValidationError({"options": messages}) from None
+        declared = plugin.extra_declared()
+        if self.extra_allowed is None:  # a blank form field
+            self.extra_allowed = []
+        given = self.extra_allowed
+        if not isinstance(given, list) or not all(isinstance(key, str) for key in given):
+            raise ValidationError({"extra_allowed": "A JSON list of option names, or blank"})
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise ValidationError(
+                {
+                    "extra_allowed": f"{self.provider} takes no extra option(s) "
+                    f"{', '.join(unknown)}; it takes: {', '.join(sorted(declared)) or 'none'}"
+                }
+            )
 
 
 class CheckedAtProvider(models.Model):

@@ -170,7 +170,7 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
         """Never the user data itself: its digest and size, and whether PCM still holds it."""
         if not instance.user_data_sha256:
             return "-"
-        held = "held encrypted" if instance.user_data_encrypted else "erased"
+        held = "held encrypted" if instance.secrets_encrypted else "erased"
         return f"{instance.user_data_size} bytes, SHA-256 {instance.user_data_sha256} ({held})"
 
     @admin.display(description="age", ordering="-created_at")

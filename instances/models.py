@@ -52,9 +52,10 @@ class Instance(models.Model):
     extra = models.JSONField(default=dict, blank=True, help_text="The extra applied")
     ssh_keys = models.JSONField(default=list, blank=True, help_text="OpenSSH public keys")
     tags = models.JSONField(default=dict, blank=True, help_text="The client's tags")
-    # The user data sent to the cloud (the client's, with the SSH keys' cloud-config),
-    # encrypted, and only until the node exists: no create will need it again then.
-    user_data_encrypted = models.TextField(blank=True, editable=False)
+    # What a create sends that must stay secret: the user data (the client's, with the SSH
+    # keys' cloud-config) and the sensitive members of `extra`; encrypted, and only until
+    # the node exists: no create will need them again then.
+    secrets_encrypted = models.TextField(blank=True, editable=False)
     user_data_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     user_data_size = models.PositiveIntegerField(null=True, blank=True, editable=False)
     provider_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -117,25 +118,32 @@ class Instance(models.Model):
         return f"{self.name} ({self.cloud})"
 
     def save(self, *args, **kwargs):
-        # The user data is erased once no create can need it: the node has an id, or the
+        # The secrets are erased once no create can need them: the node has an id, or the
         # instance ended without one.
         done = self.provider_id or self.status in (Status.DELETED, Status.ERROR)
-        if self.user_data_encrypted and done:
-            self.user_data_encrypted = ""
+        if self.secrets_encrypted and done:
+            self.secrets_encrypted = ""
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "user_data_encrypted"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], "secrets_encrypted"}
         super().save(*args, **kwargs)
+
+    def _secrets(self) -> dict:
+        return crypto.decrypt(self.secrets_encrypted) if self.secrets_encrypted else {}
+
+    def keep_secrets(self, *, user_data: str = "", extra: dict | None = None) -> None:
+        """Encrypt what the create will send that must not be shown (unsaved)."""
+        secrets = {"user_data": user_data, "extra": extra or {}}
+        self.secrets_encrypted = crypto.encrypt(secrets) if user_data or extra else ""
 
     @property
     def user_data(self) -> str:
         """The user data to send (decrypted; "" once erased). Never log or show it."""
-        if not self.user_data_encrypted:
-            return ""
-        return crypto.decrypt(self.user_data_encrypted)["user_data"]
+        return self._secrets().get("user_data", "")
 
-    @user_data.setter
-    def user_data(self, value: str) -> None:
-        self.user_data_encrypted = crypto.encrypt({"user_data": value}) if value else ""
+    @property
+    def secret_extra(self) -> dict:
+        """The sensitive members of `extra` (decrypted; {} once erased)."""
+        return self._secrets().get("extra", {})
 
     def set_status(self, status: Status, raw: str | None = None) -> None:
         if status != self.status:

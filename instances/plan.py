@@ -13,6 +13,8 @@ from instances.cloudinit import clean_ssh_keys, clean_user_data, combined
 from instances.tags import clean_tags
 from pcm.errors import BadRequest
 from providers.base import ExtraError
+from providers.base.extra import check as extra_check
+from providers.base.extra import split as extra_split
 
 CREATE_FIELDS = (
     "size",
@@ -39,7 +41,8 @@ class CreatePlan:
     provider_size_id: str
     provider_image_id: str
     provider_subnet_id: str
-    extra: dict[str, Any]
+    extra: dict[str, Any]  # what may be shown of it; the sensitive members are below
+    secret_extra: dict[str, Any] = field(default_factory=dict, repr=False)
     ssh_keys: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     # What the cloud is sent (never shown): the client's user data with the SSH keys.
@@ -129,11 +132,13 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         cloud.image_mappings,
         role.allowed_images if role else None,
     )
-    extra = _extra_for(cloud, data.get("extra"))
-    subnet, subnet_mapping = _subnet(cloud, role, data.get("subnet"), extra)
+    extra, secret_extra = _extra_for(cloud, data.get("extra"))
+    every_extra = {**extra, **secret_extra}
+    subnet, subnet_mapping = _subnet(cloud, role, data.get("subnet"), every_extra)
     ssh_keys = clean_ssh_keys(data.get("ssh_keys"))
     user_data = clean_user_data(data.get("user_data"))
-    _not_in_extra(cloud, extra, cloud.plugin.user_data_params if user_data or ssh_keys else ())
+    user_data_params = cloud.plugin.user_data_params if user_data or ssh_keys else ()
+    _not_in_extra(cloud, every_extra, user_data_params)
     return CreatePlan(
         role=role,
         environment=environment,
@@ -144,6 +149,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         provider_image_id=image_mapping.provider_image_id,
         provider_subnet_id=subnet_mapping.provider_subnet_id if subnet_mapping else "",
         extra=extra,
+        secret_extra=secret_extra,
         ssh_keys=ssh_keys,
         tags=clean_tags(data.get("tags")),
         user_data=combined(ssh_keys, user_data),
@@ -190,8 +196,9 @@ def _subnet(cloud: Cloud, role: Role | None, given: str | None, extra: dict[str,
 
 
 def _extra_params(cloud: Cloud, extra: dict[str, Any]) -> set[str]:
-    """The create_node() arguments the client's `extra` sets."""
-    return set(cloud.plugin.extra_kwargs(extra))
+    """The create_node() arguments the client's (checked) `extra` sets."""
+    accepted = cloud.plugin.extra_params()
+    return {accepted[key] for key in extra}
 
 
 def _not_in_extra(cloud: Cloud, extra: dict[str, Any], params, field_name: str = "") -> None:
@@ -203,17 +210,20 @@ def _not_in_extra(cloud: Cloud, extra: dict[str, Any], params, field_name: str =
         raise BadRequest(f"Give {what} or {keys}, not both")
 
 
-def _extra_for(cloud: Cloud, extra: Any) -> dict[str, Any]:
-    """The member of `extra` for this cloud's provider type, checked against its driver."""
+def _extra_for(cloud: Cloud, extra: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The member of `extra` for this cloud's provider type, checked against the plugin's
+    declared types and the cloud's allowed keys: (what may be shown, the sensitive part)."""
     if extra is None:
-        return {}
+        return {}, {}
     if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
         raise BadRequest(
             'extra must be an object keyed by provider type, e.g. {"openstack": {"keyname": "k"}}'
         )
-    member = extra.get(cloud.provider, {})
+    plugin = cloud.plugin
     try:
-        cloud.plugin.extra_kwargs(member)
+        checked = extra_check(
+            extra.get(cloud.provider, {}), plugin.extra_declared(), cloud.extra_allowed
+        )
     except ExtraError as exc:
         raise BadRequest(f"extra.{cloud.provider}: {exc}") from None
-    return member
+    return extra_split(checked, plugin.extra_declared())

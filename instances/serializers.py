@@ -6,6 +6,21 @@ from rest_framework import serializers
 
 from instances.choices import ACTIONS
 from instances.models import Instance, InstanceEvent, Orphan
+from providers import registry
+
+
+def shown_extra(instance: Instance) -> dict:
+    """The instance's `extra` without a member its plugin calls sensitive (PCM keeps those
+    apart, encrypted; a row older than that may still hold one)."""
+    try:
+        declared = registry.get(instance.cloud.provider).extra_declared()
+    except registry.UnknownProvider:
+        return {}
+    return {
+        key: value
+        for key, value in (instance.extra or {}).items()
+        if not getattr(declared.get(key.removeprefix("ex_")), "sensitive", True)
+    }
 
 
 class InstanceSerializer(serializers.ModelSerializer):
@@ -73,6 +88,7 @@ class InstanceSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Instance):
         data = super().to_representation(instance)
         data["user_data_sha256"] = data["user_data_sha256"] or None
+        data["extra"] = shown_extra(instance)
         return data
 
 

@@ -17,6 +17,7 @@ from providers.base import (
     CreateOptions,
     Node,
     Option,
+    Param,
     Provider,
     ProviderError,
     Size,
@@ -79,6 +80,20 @@ class AzureProvider(Provider):
         "PowerState/deallocated": Status.STOPPED,
     }
     reserved_create_params = frozenset({"ex_resource_group"})
+    # Arguments libcloud takes only as objects (ex_nic) are not offered.
+    extra_types = {
+        "blob_container": Param("str"),
+        "customdata": Param("str", "custom data (cloud-init)", sensitive=True),
+        "disk_size": Param("int", "GB"),
+        "network": Param("str", "a virtual network name"),
+        "os_disk_delete": Param("bool"),
+        "storage_account": Param("str"),
+        "storage_account_type": Param("str"),
+        "subnet": Param("str", "a subnet name"),
+        "tags": Param("dict[str,str]"),
+        "use_managed_disks": Param("bool"),
+        "user_name": Param("str", "the admin user's name"),
+    }
     node_getter = "ex_get_node"
     actions_need_full_node = True
 

@@ -30,6 +30,7 @@ from providers.base import (
     Node,
     NotFoundAtProvider,
     Option,
+    Param,
     Provider,
     Subnet,
     read_page,
@@ -185,6 +186,22 @@ class EC2Provider(Provider):
     # returns the instance the first one launched.
     idempotent_create = True
     reserved_create_params = frozenset({"ex_clienttoken", "ex_mincount", "ex_maxcount"})
+    extra_types = {
+        "assign_public_ip": Param("bool", "give the instance a public address"),
+        "blockdevicemappings": Param("list[object]", "EC2 BlockDeviceMapping objects"),
+        "ebs_optimized": Param("bool"),
+        "iamprofile": Param("str", "an IAM instance profile name or ARN", privileged=True),
+        "keyname": Param("str", "an EC2 key pair name"),
+        "metadata": Param("dict[str,str]", "tags (PCM's own tags field does the same)"),
+        "placement_group": Param("str"),
+        "security_group_ids": Param("list[str]", "security group ids (in a VPC)"),
+        "security_groups": Param("list[str]", "security group names"),
+        "spot": Param("bool"),
+        "spot_max_price": Param("number"),
+        "subnet": Param("str", "a subnet id (PCM's own subnet field does the same)"),
+        "terminate_on_shutdown": Param("bool"),
+        "userdata": Param("str", "user data (PCM's user_data does the same)", sensitive=True),
+    }
     subnet_params = frozenset({"ex_subnet"})
     user_data_params = frozenset({"ex_userdata"})
     # libcloud lists EC2 sizes from data it ships, without a call: zones are a real one.
@@ -224,6 +241,11 @@ class EC2Provider(Provider):
 
     def node_tag(self, node: LibcloudNode) -> str | None:
         return (node.extra.get("tags") or {}).get(TAG)
+
+    def extra_objects(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(kwargs.get("ex_subnet"), str):  # libcloud reads the subnet's .id
+            kwargs["ex_subnet"] = EC2NetworkSubnet(kwargs["ex_subnet"], "", "available")
+        return kwargs
 
     def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
         kwargs = super().create_kwargs(options)

@@ -14,6 +14,7 @@ from providers.base import (
     TIMEOUT_OPTION,
     CreateOptions,
     Option,
+    Param,
     Provider,
     ProviderError,
 )
@@ -51,6 +52,26 @@ class GCEProvider(Provider):
         "UNKNOWN": Status.UNKNOWN,
     }
     reserved_create_params = frozenset({"ex_labels"})
+    # Arguments libcloud takes only as objects (ex_boot_disk) are not offered.
+    extra_types = {
+        "accelerator_count": Param("int"),
+        "accelerator_type": Param("str"),
+        "automatic_restart": Param("bool"),
+        "can_ip_forward": Param("bool"),
+        "disk_auto_delete": Param("bool"),
+        "disk_size": Param("int", "GB"),
+        "disk_type": Param("str", "e.g. pd-ssd"),
+        "disks_gce_struct": Param("list[object]"),
+        "image_family": Param("str"),
+        "metadata": Param("object", "instance metadata", sensitive=True),
+        "network": Param("str", "a network name"),
+        "nic_gce_struct": Param("list[object]"),
+        "on_host_maintenance": Param("str", "MIGRATE or TERMINATE"),
+        "preemptible": Param("bool"),
+        "service_accounts": Param("list[object]", privileged=True),
+        "subnetwork": Param("str", "a subnetwork name"),
+        "tags": Param("list[str]", "network tags"),
+    }
     node_getter = "ex_get_node"
     actions_need_full_node = True
 

@@ -19,6 +19,7 @@ from libcloud.compute.drivers.openstack import (
     OpenStack_1_1_NodeDriver,
     OpenStack_2_NodeDriver,
     OpenStackNetwork,
+    OpenStackSecurityGroup,
 )
 from libcloud.compute.types import NodeState
 
@@ -29,6 +30,7 @@ from providers.base import (
     Image,
     NotFoundAtProvider,
     Option,
+    Param,
     Provider,
     Subnet,
     Unsupported,
@@ -188,6 +190,10 @@ class OpenStack2Driver(PCMDriverMixin, OpenStack_2_NodeDriver):
 DRIVERS = {"1.1": OpenStack11Driver, "2.0": OpenStack2Driver}
 
 
+def _network(network_id: str) -> OpenStackNetwork:
+    return OpenStackNetwork(network_id, network_id, None, None)
+
+
 # Nova's limit on a metadata key and value.
 NOVA_METADATA_MAX = 255
 
@@ -306,6 +312,23 @@ class OpenStackProvider(Provider):
         "soft-deleting": Status.DELETING,
     }
     plain_create_params = frozenset({"networks"})
+    extra_types = {
+        "availability_zone": Param("str"),
+        "blockdevicemappings": Param("list[object]", "Nova block_device_mapping_v2 entries"),
+        "config_drive": Param("bool"),
+        "disk_config": Param("str", "AUTO or MANUAL"),
+        "keyname": Param("str", "a Nova key pair name"),
+        "metadata": Param("dict[str,str]", "server metadata (PCM's tags field does the same)"),
+        "networks": Param("list[str]", "network ids (PCM's subnet field does the same)"),
+        "os_scheduler_hints": Param("object", 'Nova scheduler hints, e.g. {"group": "..."}'),
+        "security_groups": Param("list[str]", "security group names"),
+        "userdata": Param("str", "user data (PCM's user_data does the same)", sensitive=True),
+        # Not sent by libcloud (so not by PCM), and more than a create needs:
+        "admin_pass": Param("str", "the server's root password", sensitive=True, privileged=True),
+        "files": Param(
+            "dict[str,str]", "files injected (path: content)", sensitive=True, privileged=True
+        ),
+    }
     subnet_params = frozenset({"networks"})
     user_data_params = frozenset({"ex_userdata"})
     spread_waits_for_peers = True
@@ -354,6 +377,17 @@ class OpenStackProvider(Provider):
         # Nova's `fault` on a server in ERROR, e.g. "No valid host was found. ..."
         return str((node.extra.get("fault") or {}).get("message") or "")
 
+    def extra_objects(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """libcloud reads a network's .id and a security group's .name."""
+        if kwargs.get("networks"):
+            kwargs["networks"] = [_network(network_id) for network_id in kwargs["networks"]]
+        if kwargs.get("ex_security_groups"):
+            kwargs["ex_security_groups"] = [
+                OpenStackSecurityGroup(None, None, name, "", None)
+                for name in kwargs["ex_security_groups"]
+            ]
+        return kwargs
+
     def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
         kwargs = super().create_kwargs(options)
         kwargs["ex_metadata"] = {
@@ -362,7 +396,7 @@ class OpenStackProvider(Provider):
             TAG: options.pcm_id,
         }
         if options.subnet:
-            kwargs["networks"] = [OpenStackNetwork(options.subnet, options.subnet, None, None)]
+            kwargs["networks"] = [_network(options.subnet)]
         if options.user_data:
             kwargs["ex_userdata"] = options.user_data  # libcloud sends it base64-encoded
         if options.different_host:

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='instance',
-            name='user_data_encrypted',
+            name='secrets_encrypted',
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(

@@ -164,7 +164,7 @@ def _options(instance: Instance) -> CreateOptions:
     spread = bool(instance.role and instance.role.spread_over_hosts)
     return CreateOptions(
         pcm_id=str(instance.pk),
-        extra=instance.extra,
+        extra={**instance.extra, **instance.secret_extra},
         different_host=_different_hosts(instance),
         placement_group=instance.cloud.placement_group if spread else "",
         subnet=instance.provider_subnet_id,

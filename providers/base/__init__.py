@@ -28,6 +28,7 @@ from providers.base.errors import (
     read_page,
     worth_asking_again,
 )
+from providers.base.extra import Param
 from providers.base.provider import DEFAULT_TIMEOUT, TIMEOUT_OPTION, Provider
 from providers.options import ConfigError, Option
 
@@ -47,6 +48,7 @@ __all__ = [
     "Node",
     "NotFoundAtProvider",
     "Option",
+    "Param",
     "Provider",
     "ProviderError",
     "Size",

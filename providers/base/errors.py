@@ -88,15 +88,31 @@ class NotFoundAtProvider(ProviderError):
 
 
 class ExtraError(ValueError):
-    """A request's `extra` has keys the provider's create call does not take."""
+    """A request's `extra` has keys the provider's create call does not take, or a value
+    it cannot take (providers/base/extra.py)."""
 
-    def __init__(self, unknown: Iterable[str], accepted: Iterable[str]):
+    def __init__(self, unknown: Iterable[str], accepted: Iterable[str], message: str = ""):
         self.unknown = sorted(unknown)
         self.accepted = sorted(accepted)
         super().__init__(
-            f"Unknown extra option(s) {', '.join(self.unknown)}; "
+            message
+            or f"Unknown extra option(s) {', '.join(self.unknown)}; "
             f"accepted: {', '.join(self.accepted) or 'none'}"
         )
+
+    @classmethod
+    def refused(cls, key: str, why: str, accepted: Iterable[str]) -> ExtraError:
+        accepted = sorted(accepted)
+        return cls(
+            [key],
+            accepted,
+            f"{key} is {why}, which this cloud does not allow (its administrator can, in the "
+            f"cloud's extra options); accepted: {', '.join(accepted) or 'none'}",
+        )
+
+    @classmethod
+    def wrong_type(cls, key: str, expected: str) -> ExtraError:
+        return cls([], [], f"{key} must be {expected}")
 
 
 def worth_asking_again(exc: Exception) -> bool:

@@ -10,7 +10,7 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from libcloud.compute.base import Node as LibcloudNode
@@ -27,6 +27,8 @@ from providers.base.errors import (
     translate,
     worth_asking_again,
 )
+from providers.base.extra import Param
+from providers.base.extra import check as extra_check
 from providers.options import Configurable, Option
 from providers.status import Status
 
@@ -61,6 +63,9 @@ class Provider(Configurable):
     # and `ex_` parameters PCM sets itself.
     plain_create_params: ClassVar[frozenset[str]] = frozenset()
     reserved_create_params: ClassVar[frozenset[str]] = frozenset()
+    # The type of each `extra` key (without `ex_`); a driver argument not declared here is
+    # not offered (providers/base/extra.py).
+    extra_types: ClassVar[dict[str, Param]] = {}
     read_attempts: ClassVar[int] = 3
     # The light call that proves the cloud answers and accepts the credentials.
     check_operation: ClassVar[str] = "list_sizes"
@@ -121,7 +126,8 @@ class Provider(Configurable):
 
     @classmethod
     def extra_params(cls) -> dict[str, str]:
-        """Keys a client may put in `extra` -> the create_node() argument each becomes."""
+        """Keys a client may put in `extra` -> the create_node() argument each becomes: the
+        driver's arguments that the plugin declares a type for (`extra_types`)."""
         params = inspect.signature(cls.driver_class().create_node).parameters
         accepted = {}
         for name in params:
@@ -129,25 +135,27 @@ class Provider(Configurable):
                 accepted[name.removeprefix("ex_")] = name
             elif name in cls.plain_create_params:
                 accepted[name] = name
-        return accepted
+        return {key: name for key, name in accepted.items() if key in cls.extra_types}
 
     @classmethod
-    def extra_kwargs(cls, extra: Mapping[str, Any] | None) -> dict[str, Any]:
-        """`extra` as create_node() keyword arguments; ExtraError names unknown keys."""
-        if not extra:
-            return {}
-        if not isinstance(extra, Mapping):
-            raise ExtraError(["(not an object)"], cls.extra_params())
+    def extra_declared(cls) -> dict[str, Param]:
+        """The `extra` keys this plugin takes, with their types."""
         accepted = cls.extra_params()
-        kwargs, unknown = {}, []
-        for key, value in extra.items():
-            name = accepted.get(key) or accepted.get(key.removeprefix("ex_"))
-            if name is None:
-                unknown.append(key)
-            else:
-                kwargs[name] = value
-        if unknown:
-            raise ExtraError(unknown, accepted)
+        return {key: param for key, param in cls.extra_types.items() if key in accepted}
+
+    @classmethod
+    def extra_kwargs(
+        cls, extra: Mapping[str, Any] | None, allowed: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """`extra` as create_node() keyword arguments (plain JSON values); ExtraError says
+        what is wrong: an unknown key, a wrong type, a key the cloud does not allow."""
+        accepted = cls.extra_params()
+        checked = extra_check(extra, cls.extra_declared(), allowed)
+        return {accepted[key]: value for key, value in checked.items()}
+
+    def extra_objects(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The create_node() arguments with the objects libcloud wants made from the plain
+        values the client gave (an EC2 subnet id, OpenStack network ids)."""
         return kwargs
 
     # -- what each plugin provides ------------------------------------------------------
@@ -177,7 +185,7 @@ class Provider(Configurable):
 
     def create_kwargs(self, options: CreateOptions) -> dict[str, Any]:
         """create_node() arguments: the client's extra, PCM's tag, anti-affinity hints."""
-        return self.extra_kwargs(options.extra)
+        return self.extra_objects(self.extra_kwargs(options.extra))
 
     def translate(self, exc: Exception, operation: str) -> ProviderError | None:
         """A plugin's own reading of an error (None: the shared rules apply)."""
@@ -232,7 +240,12 @@ class Provider(Configurable):
         """Create a node. Never retried here: after a timeout the node may exist, and a
         second call could launch a duplicate. Callers look for the tag (`find`) instead."""
         self._require("create")
-        kwargs = self.create_kwargs(options)
+        try:
+            kwargs = self.create_kwargs(options)
+        except ExtraError as exc:  # checked before the 202; a plugin changed since
+            raise ProviderError(
+                f"The create's extra cannot be sent: {exc}", transient=False, maybe_done=False
+            ) from None
 
         def create(driver: NodeDriver) -> LibcloudNode:
             size = self._size_arg(driver, provider_size_id)

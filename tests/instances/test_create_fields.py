@@ -109,7 +109,7 @@ def test_subnet_keys_user_data_and_tags_reach_the_ec2_instance(client_api, aws, 
     assert config.startswith("#cloud-config\nssh_authorized_keys:\n")
     assert f'  - "{ED25519}"' in config and f'  - "{RSA}"' in config
     # Erased once the node exists: no create needs it again.
-    assert Instance.objects.get(pk=body["id"]).user_data_encrypted == ""
+    assert Instance.objects.get(pk=body["id"]).secrets_encrypted == ""
 
 
 def test_without_a_subnet_the_cloud_default_applies_and_keys_alone_are_a_cloud_config(
@@ -142,7 +142,7 @@ def test_the_user_data_is_encrypted_at_rest(client_api, aws):
 
     row = Instance.objects.get(pk=body["id"])
     assert row.user_data == secret
-    assert "hunter2" not in row.user_data_encrypted
+    assert "hunter2" not in row.secrets_encrypted
     assert "hunter2" not in str(Instance.objects.filter(pk=body["id"]).values().get())
     events = client_api.get(f"{URL}/{body['id']}/events").json()
     assert "hunter2" not in str(events)
@@ -262,3 +262,73 @@ def test_a_cloud_that_takes_no_user_data_refuses_keys_rather_than_dropping_them(
 
     assert response.status_code == 400
     assert "takes no user data" in response.json()["message"]
+
+
+# -- extra: declared types, privileged and sensitive keys ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"keyname": 5}, "extra.ec2: keyname must be a string"),
+        ({"security_group_ids": "sg-1"}, "extra.ec2: security_group_ids must be a list of strings"),
+        ({"assign_public_ip": "yes"}, "extra.ec2: assign_public_ip must be true or false"),
+        ({"metadata": {"a": 1}}, "extra.ec2: metadata must be an object of strings"),
+        ({"iamprofile": "admin"}, "extra.ec2: iamprofile is a privileged option"),
+        ({"clienttoken": "x"}, "extra.ec2: Unknown extra option(s) clienttoken"),
+    ],
+)
+def test_extra_values_of_the_wrong_type_or_privileged_are_400s(client_api, aws, extra, message):
+    response = client_api.post(URL, {"size": "small", "extra": {"ec2": extra}})
+
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+
+
+def test_a_cloud_that_allows_a_privileged_key_takes_it_and_only_what_it_lists(client_api, aws):
+    aws.extra_allowed = ["iamprofile", "keyname"]
+    aws.full_clean()
+    aws.save()
+
+    assert (
+        client_api.post(URL, {"size": "small", "extra": {"ec2": {"iamprofile": "p"}}}).status_code
+        == 202
+    )
+    refused = client_api.post(URL, {"size": "small", "extra": {"ec2": {"spot": True}}})
+    assert refused.status_code == 400
+    assert "spot is not among the cloud's options" in refused.json()["message"]
+    assert "accepted: iamprofile, keyname" in refused.json()["message"]
+
+
+def test_an_allow_list_with_an_unknown_key_is_refused_on_save(aws):
+    from django.core.exceptions import ValidationError
+
+    aws.extra_allowed = ["flavour"]
+    with pytest.raises(ValidationError) as error:
+        aws.full_clean()
+    assert "ec2 takes no extra option(s) flavour" in str(error.value)
+
+
+def test_an_extra_subnet_id_reaches_ec2_and_a_sensitive_member_is_never_shown(
+    client_api, aws, subnets, worker
+):
+    script = "#!/bin/sh\necho the-secret-token-8812\n"
+    body = client_api.post(
+        URL,
+        {"size": "small", "extra": {"ec2": {"subnet": subnets["back"], "userdata": script}}},
+    ).json()
+
+    assert body["extra"] == {"subnet": subnets["back"]}
+    assert body["subnet"] is None  # the network is the extra's, not a default subnet
+    row = Instance.objects.get(pk=body["id"])
+    assert "userdata" not in row.extra and "the-secret" not in row.secrets_encrypted
+    assert row.secret_extra == {"userdata": script}
+
+    worker.run()
+
+    instance = client_api.get(f"{URL}/{body['id']}").json()
+    assert instance["status"] == "running", instance["last_error"]
+    assert ec2_node(aws, instance["provider_id"]).extra["subnet_id"] == subnets["back"]
+    assert user_data_at_ec2(aws, instance["provider_id"]) == script
+    assert "the-secret" not in str(client_api.get(f"{URL}/{body['id']}/events").json())
+    assert Instance.objects.get(pk=body["id"]).secrets_encrypted == ""

@@ -336,3 +336,17 @@ def test_a_create_puts_the_server_on_its_network_with_its_user_data_and_tags(
         "pcm_id": "pcm-vm-1",
     }
     assert plugin.get(node.provider_id).pcm_id == "pcm-vm-1"  # still found by its tag
+
+
+def test_extra_networks_and_security_groups_given_as_plain_json_reach_nova(
+    plugin, tenant, openstack
+):
+    network = own_network(tenant, openstack, "pcm-extra")
+    extra = plugin.extra_kwargs({"networks": [network], "security_groups": ["default"]})
+
+    node = create(plugin, openstack, extra={"networks": [network], "security_groups": ["default"]})
+
+    server = openstack.wait_for(node.provider_id, lambda server: server["status"] == "ACTIVE")
+    assert extra == {"networks": [network], "ex_security_groups": ["default"]}
+    assert list(server["addresses"]) == ["pcm-extra"]
+    assert [group["name"] for group in server["security_groups"]] == ["default"]
