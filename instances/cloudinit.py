@@ -34,7 +34,9 @@ KEY_TYPES = frozenset(
         "sk-ecdsa-sha2-nistp256@openssh.com",
     }
 )
-_KEY_LINE = re.compile(r"(?P<type>\S+) (?P<body>[A-Za-z0-9+/]+={0,2})(?: (?P<comment>[^\r\n]*))?")
+_KEY_LINE = re.compile(
+    r"(?P<type>\S+) (?P<body>[A-Za-z0-9+/]+={0,2})(?: (?P<comment>[^\x00-\x1f\x7f]*))?"
+)
 
 # cloud-init's merge rule for PCM's part: the keys are added to any the client's own
 # #cloud-config lists, not put in their place.

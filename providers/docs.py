@@ -47,11 +47,31 @@ def plugin_markdown(plugin: type[Provider]) -> str:
     lines += ["", "Any other provider state: unknown."]
     lines.append("")
     try:
-        accepted = sorted(plugin.extra_params())
+        declared = plugin.extra_declared()
     except Exception:  # a plugin whose driver library is missing here
-        accepted = []
-    lines.append(
-        "`extra` keys: " + (", ".join(f"`{key}`" for key in accepted) if accepted else "none") + "."
+        declared = {}
+    if not declared:
+        lines.append("`extra` keys: none.")
+        return "\n".join(lines)
+    lines += ["`extra` keys:", ""]
+    lines += _table(
+        ("key", "type", "kind of secret", "meaning"),
+        [
+            (
+                f"`{key}`",
+                param.expected,
+                ", ".join(
+                    word
+                    for word, flag in (
+                        ("sensitive", param.sensitive),
+                        ("privileged", param.privileged),
+                    )
+                    if flag
+                ),
+                param.help,
+            )
+            for key, param in sorted(declared.items())
+        ],
     )
     return "\n".join(lines)
 

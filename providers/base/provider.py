@@ -128,6 +128,8 @@ class Provider(Configurable):
     def extra_params(cls) -> dict[str, str]:
         """Keys a client may put in `extra` -> the create_node() argument each becomes: the
         driver's arguments that the plugin declares a type for (`extra_types`)."""
+        if not cls.extra_types:  # nothing offered: no driver to look at
+            return {}
         params = inspect.signature(cls.driver_class().create_node).parameters
         accepted = {}
         for name in params:

@@ -29,6 +29,8 @@ def test_it_documents_every_read_endpoint(schema):
         "/pcm_api/v2/clouds/{cloud}/images",
         "/pcm_api/v2/sizes",
         "/pcm_api/v2/images",
+        "/pcm_api/v2/subnets",
+        "/pcm_api/v2/clouds/{cloud}/subnets",
         "/pcm_api/v2/roles",
         "/pcm_api/v2/environments",
     } <= set(schema["paths"])
@@ -54,3 +56,39 @@ def test_swagger_ui_is_served(anonymous):
 
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+def test_every_field_of_a_create_is_described_with_an_example(schema):
+    create = schema["components"]["schemas"]["CreateRequest"]["properties"]
+
+    assert set(create) == {
+        "size",
+        "image",
+        "subnet",
+        "environment",
+        "role",
+        "ssh_keys",
+        "user_data",
+        "tags",
+        "extra",
+    }
+    for name, field in create.items():
+        assert field.get("example") is not None, name
+    assert create["ssh_keys"]["maxItems"] == 16
+    assert create["user_data"]["writeOnly"] is True
+    instance = schema["components"]["schemas"]["Instance"]["properties"]
+    assert "user_data" not in instance
+    for name in ("subnet", "ssh_keys", "tags", "user_data_sha256", "user_data_size"):
+        assert instance[name].get("example") is not None, name
+
+
+def test_patch_takes_a_status_or_tags_and_lists_filter_on_tags(schema):
+    item = schema["paths"]["/pcm_api/v2/clouds/{cloud}/instances/{instance}"]
+    patch = item["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    properties = schema["components"]["schemas"][patch.rsplit("/", 1)[1]]["properties"]
+    assert set(properties) == {"status", "tags"}
+    parameters = {
+        p["name"]: p for p in schema["paths"]["/pcm_api/v2/instances"]["get"]["parameters"]
+    }
+    assert parameters["tag"]["schema"]["type"] == "array"
+    assert "subnet" in parameters
