@@ -319,7 +319,7 @@ class OpenStackProvider(Provider):
         "disk_config": Param("str", "AUTO or MANUAL"),
         "keyname": Param("str", "a Nova key pair name"),
         "metadata": Param("dict[str,str]", "server metadata (PCM's tags field does the same)"),
-        "networks": Param("list[str]", "network ids (PCM's subnet field does the same)"),
+        "networks": Param("list[uuid]", "network ids (PCM's subnet field does the same)"),
         "os_scheduler_hints": Param("object", 'Nova scheduler hints, e.g. {"group": "..."}'),
         "security_groups": Param("list[str]", "security group names"),
         "userdata": Param("str", "user data (PCM's user_data does the same)", sensitive=True),

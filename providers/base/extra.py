@@ -11,6 +11,7 @@ request and in PCM's rows; the plugin makes the objects when it creates
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,13 @@ def _strings(value) -> bool:
 
 def _objects(value) -> bool:
     return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}")
+
+
+def _uuids(value) -> bool:
+    return _strings(value) and all(_UUID.fullmatch(item) for item in value)
 
 
 def _string_map(value) -> bool:
@@ -45,6 +53,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
         "a number",
     ),
     "list[str]": (_strings, "a list of strings"),
+    "list[uuid]": (_uuids, "a list of ids (UUIDs; names are not looked up)"),
     "list[object]": (_objects, "a list of objects"),
     "dict[str,str]": (_string_map, "an object of strings"),
     "object": (lambda value: isinstance(value, dict), "an object"),

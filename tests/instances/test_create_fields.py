@@ -332,3 +332,38 @@ def test_an_extra_subnet_id_reaches_ec2_and_a_sensitive_member_is_never_shown(
     assert user_data_at_ec2(aws, instance["provider_id"]) == script
     assert "the-secret" not in str(client_api.get(f"{URL}/{body['id']}/events").json())
     assert Instance.objects.get(pk=body["id"]).secrets_encrypted == ""
+
+
+def test_openstack_networks_must_be_ids_and_security_groups_names(api, catalogue):
+    """Nova refuses a network given by name ("Bad networks format"): a 400 here, not an
+    error in the worker."""
+    from tests.factories import ImageMappingFactory, SizeMappingFactory
+
+    cloud = CloudFactory(
+        name="OS-1",
+        provider="openstack",
+        options={"auth_url": "http://127.0.0.1:9", "timeout": 2},
+        credentials={"username": "u", "password": "p"},
+        default_environment=catalogue["dev"],
+        default_image=catalogue["images"]["centos-9"],
+    )
+    SizeMappingFactory(cloud=cloud, size=catalogue["sizes"]["small"], provider_size_id="m1")
+    ImageMappingFactory(cloud=cloud, image=catalogue["images"]["centos-9"], provider_image_id="i")
+    url = "/pcm_api/v2/clouds/OS-1/instances"
+
+    def post(extra):
+        return api.post(url, {"size": "small", "extra": {"openstack": extra}}, format="json")
+
+    by_name = post({"networks": ["private"]})
+    assert by_name.status_code == 400
+    assert "networks must be a list of ids (UUIDs" in by_name.json()["message"]
+    assert post({"security_groups": [{"name": "default"}]}).status_code == 400
+    assert (
+        post({"admin_pass": "x"})
+        .json()["message"]
+        .startswith("extra.openstack: admin_pass is a privileged option")
+    )
+    accepted = post(
+        {"networks": ["5e535e6f-d9ff-4ad8-b2e9-9206da62ecd3"], "security_groups": ["default"]}
+    )
+    assert accepted.status_code == 202, accepted.json()
