@@ -168,9 +168,11 @@ class RoleSerializer(serializers.ModelSerializer):
     allowed_subnets = serializers.SlugRelatedField(
         many=True, slug_field="name", read_only=True, help_text="Empty: every subnet"
     )
-    default_size = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    default_image = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    default_subnet = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    default_size = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    default_image = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    default_subnet = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Role

@@ -54,10 +54,12 @@ def clean_tags(value) -> dict[str, str]:
 
 def filter_by_tags(queryset: QuerySet, terms: list[str]) -> QuerySet:
     """Instances that carry every `KEY:VALUE` of `terms` (`KEY` alone: that carry the key).
-    A key may hold ':' itself: each split of a term is tried."""
+    A key may hold ':' itself: each split of a term is tried. An empty term asks nothing."""
     for number, term in enumerate(terms):
         if not term:
-            raise BadRequest("tag must be KEY:VALUE (or KEY), e.g. ?tag=team:web")
+            continue
+        if "\x00" in term:  # no tag holds one (and PostgreSQL takes none in a query)
+            return queryset.none()
         matches = Q()
         splits = [i for i, char in enumerate(term) if char == ":"]
         for index in splits:

@@ -198,6 +198,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
         data = _body(request)
         if "tags" in data and "status" in data:
             raise BadRequest("Give status or tags, not both in one request")
+        if not data:  # nothing asked: nothing changes
+            return Response(InstanceSerializer(target).data)
         if "tags" not in data:
             return self._act(target, data, ("status", "tags"))
         unknown = sorted(set(data) - {"tags"})

@@ -70,6 +70,8 @@ def add_error_responses(result, generator, request, public):
         for operation in path_item.values():
             for parameter in operation.get("parameters", []):
                 schema = parameter.get("schema", {})
+                if schema.get("type") == "array":
+                    schema = schema.get("items", {})
                 if (
                     schema.get("type") == "string"
                     and "pattern" not in schema

@@ -46,6 +46,9 @@ def test_lists_filter_on_tags_all_of_them_must_match(client_api, tagged):
     assert names(client_api, "tag=url:https://a.example/x:y") == [second]  # ':' in a value
     assert names(client_api, "tag=app:part:primary") == [third]  # ':' in a key
     assert names(client_api, "tag=team:ops") == []
+    assert names(client_api, "tag=&tag=team:db") == [third]  # an empty term asks nothing
+    refused = client_api.get(f"{URL}?tag=team%00:web")  # as every text parameter
+    assert refused.status_code == 400 and "Null characters" in refused.json()["message"]
     # The list of every cloud takes the same filter.
     assert names(client_api, "tag=team:db", "/pcm_api/v2/instances") == [third]
 
@@ -111,6 +114,14 @@ def test_bad_patches_are_400s(client_api, tagged, payload, message):
 
     assert response.status_code == 400
     assert message in response.json()["message"]
+
+
+def test_an_empty_patch_changes_nothing(client_api, tagged, worker):
+    response = client_api.patch(f"{URL}/{tagged[0]['id']}", {})
+
+    assert response.status_code == 200
+    assert response.json()["tags"] == tagged[0]["tags"]
+    assert worker.run() == []
 
 
 def test_put_still_takes_only_a_status(client_api, tagged):
