@@ -130,10 +130,12 @@ class Instance(models.Model):
     def _secrets(self) -> dict:
         return crypto.decrypt(self.secrets_encrypted) if self.secrets_encrypted else {}
 
-    def keep_secrets(self, *, user_data: str = "", extra: dict | None = None) -> None:
-        """Encrypt what the create will send that must not be shown (unsaved)."""
-        secrets = {"user_data": user_data, "extra": extra or {}}
-        self.secrets_encrypted = crypto.encrypt(secrets) if user_data or extra else ""
+    @staticmethod
+    def encrypt_secrets(*, user_data: str = "", extra: dict | None = None) -> str:
+        """`secrets_encrypted` for what the create will send that must not be shown."""
+        if not (user_data or extra):
+            return ""
+        return crypto.encrypt({"user_data": user_data, "extra": extra or {}})
 
     @property
     def user_data(self) -> str:

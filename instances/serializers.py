@@ -13,7 +13,8 @@ def shown_extra(instance: Instance) -> dict:
     """The instance's `extra` without a member its plugin calls sensitive (PCM keeps those
     apart, encrypted; a row older than that may still hold one)."""
     try:
-        declared = registry.get(instance.cloud.provider).extra_declared()
+        # The declarations alone (no driver introspection): this runs for every row read.
+        declared = registry.get(instance.cloud.provider).extra_types
     except registry.UnknownProvider:
         return {}
     return {

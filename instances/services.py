@@ -188,7 +188,9 @@ def instance_create(
                 extra=plan.extra,
                 ssh_keys=plan.ssh_keys,
                 tags=plan.tags,
-                secrets_encrypted=_secrets(plan),
+                secrets_encrypted=Instance.encrypt_secrets(
+                    user_data=plan.user_data, extra=plan.secret_extra
+                ),
                 user_data_sha256=plan.user_data_sha256,
                 user_data_size=plan.user_data_size,
                 created_by=user if getattr(user, "pk", None) else None,
@@ -208,12 +210,6 @@ def instance_create(
             raise Unavailable("The create could not be recorded; nothing was created") from None
         raise
     return instance
-
-
-def _secrets(plan) -> str:
-    holder = Instance()
-    holder.keep_secrets(user_data=plan.user_data, extra=plan.secret_extra)
-    return holder.secrets_encrypted
 
 
 def _release(inventory, cloud: Cloud, name: str) -> None:
