@@ -1,5 +1,5 @@
-"""Real cloud emulators on loopback, for tests (../shared/PEERS.md): moto (EC2) and mimic
-(OpenStack), run from their own virtual environment, .venv-peers (`make peers`)."""
+"""Real cloud emulators on loopback, for tests: moto (EC2) and mimic (OpenStack), pinned in
+requirements-peers.txt and run from their own virtual environment, .venv-peers (`make peers`)."""
 
 from __future__ import annotations
 
