@@ -15,11 +15,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views import csrf
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from pcm.errors import PCMError
+from providers.registry import UnknownProvider
 
 logger = logging.getLogger("pcm.errors")
 
@@ -53,6 +55,9 @@ def _describe(request, exc: BaseException) -> tuple[int, str, dict[str, Any], di
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         return exc.status_code, " ".join(_flatten(exc.detail)), {}, headers
+    if isinstance(exc, UnknownProvider):
+        # A cloud whose plugin was uninstalled: the configuration is fine, the service is not.
+        return 503, f"This cloud's plugin {exc.key!r} is not installed", {}, {}
     if isinstance(exc, Http404):
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
         return 404, message or f"Nothing at {request.path}", {}, {}
@@ -123,4 +128,13 @@ def server_error(request):
 
 
 def csrf_failure(request, reason=""):
-    return error_response(request, PermissionDenied(f"CSRF verification failed: {reason}"))
+    """CSRF_FAILURE_VIEW: the JSON error under /pcm_api/, Django's page elsewhere (the admin)."""
+    if not request.path.startswith("/pcm_api/"):
+        return csrf.csrf_failure(request, reason)
+    return error_response(
+        request,
+        PermissionDenied(
+            f"CSRF verification failed: {reason} A browser session needs the CSRF token; "
+            "API clients authenticate with a token (Authorization: Token <key>) and need none"
+        ),
+    )

@@ -9,7 +9,8 @@ import uuid
 
 from django.conf import settings
 
-from pcm.errors import RequestTooLarge
+from pcm import nul
+from pcm.errors import BadRequest, RequestTooLarge
 from pcm.handlers import error_response
 
 # Defined with the plugins, which send it on (the HTTP Inventory's X-Request-ID).
@@ -66,13 +67,15 @@ class RequestIdLogFilter(logging.Filter):
 
 
 class ApiPathMiddleware:
-    """Under /pcm_api/: aliases, an optional trailing slash, and a bounded body.
+    """Under /pcm_api/: aliases, an optional trailing slash, a bounded body, no NUL.
 
     `/pcm_api/v2/cloud/X` and `/pcm_api/v2/locations/X/...` are served as
     `/pcm_api/v2/clouds/X/...`, so the URL conf and the schema know one name only.
     The design notes write paths without a slash (`/pcm_api/v2/clouds`) and clients add one
     by habit; answering both avoids redirects that would turn a POST into a GET. JSON bodies
-    are read by DRF without Django's upload limit, so the limit is applied here.
+    are read by DRF without Django's upload limit, so the limit is applied here. NUL
+    characters in the path or the query string are a 400 here (pcm.nul; the body's are
+    refused by the JSON parser).
     """
 
     def __init__(self, get_response):
@@ -84,6 +87,11 @@ class ApiPathMiddleware:
             if len(path) > len("/pcm_api/") and path.endswith("/"):
                 path = path.rstrip("/")
             request.path_info = _CLOUD_ALIAS.sub("/pcm_api/v2/clouds", path)
+            place = "the path" if nul.NUL in path else nul.in_query(request.GET)
+            if place:
+                if place != "the path":
+                    place = f"query parameter {place}"
+                return error_response(request, BadRequest(nul.message(place)))
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:

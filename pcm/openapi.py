@@ -29,8 +29,6 @@ ERROR_STATUSES = {
     "503": "A cloud or the Inventory cannot be reached, or the cloud is disabled",
 }
 
-NO_NUL = "^[^\\u0000]*$"
-
 BODY_ERROR_STATUSES = {"413": "Request body too large", "415": "Unsupported media type"}
 
 # An example of each field of a create, and of what a read shows of it.
@@ -68,16 +66,6 @@ def add_error_responses(result, generator, request, public):
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
-            for parameter in operation.get("parameters", []):
-                schema = parameter.get("schema", {})
-                if schema.get("type") == "array":
-                    schema = schema.get("items", {})
-                if (
-                    schema.get("type") == "string"
-                    and "pattern" not in schema
-                    and "enum" not in schema
-                ):
-                    schema["pattern"] = NO_NUL  # Django refuses NUL characters in text
             responses = operation.setdefault("responses", {})
             statuses = dict(ERROR_STATUSES)
             if "requestBody" in operation:

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Fuzz a live PCM with schemathesis, from its own OpenAPI schema: every default check, a
-# bounded number of examples per operation. A fresh SQLite database with the demo
-# configuration; the server on a free loopback port; stopped at the end.
+# bounded number of examples per operation. A fresh database with the demo configuration:
+# SQLite, or with FUZZ_DATABASE_URL=postgres://.../<db> a new database beside <db> on that
+# server (dropped at the end); the server on a free loopback port; stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 EXAMPLES=${FUZZ_EXAMPLES:-25}
 export PCM_DATA_DIR=$(mktemp -d)
 export PCM_THROTTLE_USER=""  # the fuzzer is one user sending many requests
-trap 'kill $server 2>/dev/null || true; rm -rf "$PCM_DATA_DIR"' EXIT
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  [ -n "${FUZZ_DATABASE_URL:-}" ] && $PY scripts/scratch_db.py drop "$FUZZ_DATABASE_URL" "${DATABASE_URL:-}"
+  rm -rf "$PCM_DATA_DIR"
+}
+trap cleanup EXIT
+unset DATABASE_URL
+if [ -n "${FUZZ_DATABASE_URL:-}" ]; then
+  DATABASE_URL=$($PY scripts/scratch_db.py create "$FUZZ_DATABASE_URL" "pcm_fuzz_$$")
+  export DATABASE_URL
+  echo "fuzzing against PostgreSQL (a scratch database, dropped at the end)"
+fi
 
 $PY manage.py migrate -v0
 token=$($PY manage.py pcm_demo | sed -n "s/^API token of 'admin': //p")

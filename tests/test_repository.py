@@ -1,5 +1,6 @@
 """The repository stands on its own: no path outside it is named, no tool cache is tracked."""
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,7 +10,11 @@ TEXT = (".md", ".py", ".toml", ".sh", ".txt", ".cfg", ".yaml", ".yml", ".html", 
 
 def tracked() -> list[str]:
     listing = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        [shutil.which("git") or "git", "ls-files"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return listing.stdout.splitlines()
 
