@@ -43,12 +43,14 @@ def can_operate(user, cloud: Cloud) -> bool:
     )
 
 
-def cloud_for(user, name: str, *, operate: bool = False) -> Cloud:
+def cloud_for(user, name: str, *, operate: bool = False, why: str = "") -> Cloud:
     """The cloud called `name` if the user may see it (404 otherwise), and may act on it
-    when `operate` (403 otherwise)."""
+    when `operate` (403 otherwise, saying `why` operate access is needed when given)."""
     cloud = visible_clouds(user).filter(name=name).first()
     if cloud is None:
         raise NotFound(f"Cloud {name} does not exist")
     if operate and not can_operate(user, cloud):
+        if why:
+            raise Forbidden(f"You may only read cloud {name}: operator access is needed to {why}")
         raise Forbidden(f"You may only read cloud {name}")
     return cloud

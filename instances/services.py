@@ -314,7 +314,9 @@ def instance_refresh(*, instance: Instance, request_id: str = "") -> Instance:
     """The instance as the provider reports it now (?refresh=true), within its timeout. A
     node the cloud does not find is not called deleted on that alone (an eventually
     consistent cloud may not show a new node yet): the record stands, and reconciliation
-    decides on two listings."""
+    decides on two listings. A disabled cloud is not called (503)."""
+    if not instance.cloud.enabled:
+        raise Unavailable(f"Cloud {instance.cloud.name} is disabled: it is not asked")
     if not instance.provider_id:
         return instance
     asked_at = timezone.now()

@@ -57,8 +57,9 @@ class InstanceViewSet(viewsets.GenericViewSet):
         cloud = cloud_for(self.request.user, self.kwargs["cloud"])
         return Instance.objects.filter(cloud=cloud).select_related(*services.RELATED)
 
-    def get_object(self, *, operate: bool = False) -> Instance:
-        """The instance, in a cloud the user may see (and act on, with `operate`)."""
+    def get_object(self, *, operate: bool = False, why: str = "") -> Instance:
+        """The instance, in a cloud the user may see (and act on, with `operate`; `why`
+        says what needs it in the 403)."""
         if not operate:
             # The common read, by PCM id: cloud, access and instance in one query.
             found = services.instance_by_id(
@@ -68,7 +69,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
             )
             if found is not None:
                 return found
-        cloud = cloud_for(self.request.user, self.kwargs["cloud"], operate=operate)
+        cloud = cloud_for(self.request.user, self.kwargs["cloud"], operate=operate, why=why)
         return services.instance_get(cloud=cloud, key=self.kwargs["instance"])
 
     def _location(self, instance: Instance) -> str:
@@ -161,9 +162,11 @@ class InstanceViewSet(viewsets.GenericViewSet):
         ],
     )
     def retrieve(self, request, cloud, instance):
-        found = self.get_object()
-        if _flag(request, "refresh"):
-            found = services.instance_refresh(instance=found, request_id=request.id)
+        if not _flag(request, "refresh"):
+            return Response(InstanceSerializer(self.get_object()).data)
+        # A refresh calls the cloud and writes what it says: operate access, a live cloud.
+        found = self.get_object(operate=True, why="ask the cloud (?refresh=true)")
+        found = services.instance_refresh(instance=found, request_id=request.id)
         return Response(InstanceSerializer(found).data)
 
     @extend_schema(
@@ -228,7 +231,9 @@ class InstanceViewSet(viewsets.GenericViewSet):
         responses={(200, "text/plain"): OpenApiTypes.STR, 409: CONFLICT},
     )
     def console_log(self, request, cloud, instance):
-        text = services.instance_console(instance=self.get_object())
+        # Console output often holds what cloud-init printed, secrets included: operators only.
+        found = self.get_object(operate=True, why="read console logs")
+        text = services.instance_console(instance=found)
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
     @extend_schema(summary="The instance's operations", responses=EventSerializer(many=True))

@@ -76,50 +76,57 @@ def client_for(world, who: str) -> APIClient:
     return client
 
 
-def endpoints(instance) -> list[tuple[str, str, dict | None, bool]]:
-    """(method, path, body, is a write)"""
+READ, OPERATE_READ, WRITE = "read", "operate-read", "write"
+
+
+def endpoints(instance) -> list[tuple[str, str, dict | None, str]]:
+    """(method, path, body, kind): a read, a read that calls the cloud or shows its console
+    (operator access), or a write."""
     one = f"{A}/instances/{instance.pk}"
     return [
-        ("get", A, None, False),
-        ("get", f"{A}/sizes", None, False),
-        ("get", f"{A}/images", None, False),
-        ("get", "/pcm_api/v2/locations/LAB-A/sizes", None, False),
-        ("get", f"{A}/instances", None, False),
-        ("get", one, None, False),
-        ("get", f"{one}/events", None, False),
-        ("get", f"{one}/console_log", None, False),
-        ("post", f"{A}/instances", {"size": "small", "image": "centos-9"}, True),
-        ("put", one, {"status": "reboot"}, True),
-        ("patch", one, {"status": "stopped"}, True),
-        ("delete", one, None, True),
+        ("get", A, None, READ),
+        ("get", f"{A}/sizes", None, READ),
+        ("get", f"{A}/images", None, READ),
+        ("get", "/pcm_api/v2/locations/LAB-A/sizes", None, READ),
+        ("get", f"{A}/instances", None, READ),
+        ("get", one, None, READ),
+        ("get", f"{one}/events", None, READ),
+        ("get", f"{one}/console_log", None, OPERATE_READ),
+        ("get", f"{one}?refresh=true", None, OPERATE_READ),
+        ("post", f"{A}/instances", {"size": "small", "image": "centos-9"}, WRITE),
+        ("put", one, {"status": "reboot"}, WRITE),
+        ("patch", one, {"status": "stopped"}, WRITE),
+        ("delete", one, None, WRITE),
     ]
 
 
 MATRIX = {
-    # who: (status of reads, status of writes); "allowed": 200 for a read, 202 for a write
-    "carol": ("allowed", "allowed"),
-    "dan": (404, 404),
-    "erin": ("allowed", 403),
-    "anonymous": (401, 401),
+    # who: status of (reads, operate-reads, writes); "allowed": 200 for a read, 202 for a write
+    "carol": ("allowed", "allowed", "allowed"),
+    "dan": (404, 404, 404),
+    "erin": ("allowed", 403, 403),
+    "anonymous": (401, 401, 401),
 }
 
 
 @pytest.mark.parametrize("who", list(MATRIX))
-@pytest.mark.parametrize("index", range(12))
+@pytest.mark.parametrize("index", range(13))
 def test_the_matrix(world, who, index):
-    method, path, body, write = endpoints(world["instance"])[index]
+    method, path, body, kind = endpoints(world["instance"])[index]
     client = client_for(world, who)
 
     response = getattr(client, method)(path, body, format="json")
 
-    expected = MATRIX[who][1 if write else 0]
+    expected = MATRIX[who][(READ, OPERATE_READ, WRITE).index(kind)]
     if expected == "allowed":
-        assert response.status_code == (202 if write else 200), (path, response.content)
+        assert response.status_code == (202 if kind == WRITE else 200), (path, response.content)
     else:
         assert response.status_code == expected, (path, response.content)
         assert response.json()["error"] == str(expected)
     if expected == 404:
         assert response.json()["message"] == "Cloud LAB-A does not exist"
+    if expected == 403 and kind == OPERATE_READ:
+        assert "operator access is needed to" in response.json()["message"]
 
 
 def test_lists_show_only_what_one_may_see(world):
@@ -146,3 +153,16 @@ def test_a_read_only_user_changes_nothing(world):
     assert response.json()["message"] == "You may only read cloud LAB-A"
     assert Instance.objects.count() == 1
     assert Instance.objects.get().status == "running"
+
+
+def test_a_refresh_of_a_disabled_cloud_is_a_503_and_asks_nothing(world):
+    carol = client_for(world, "carol")
+    instance = world["instance"]
+    instance.cloud.enabled = False
+    instance.cloud.save()
+
+    response = carol.get(f"{A}/instances/{instance.pk}?refresh=true")
+
+    assert response.status_code == 503
+    assert response.json()["message"] == "Cloud LAB-A is disabled: it is not asked"
+    assert carol.get(f"{A}/instances/{instance.pk}").status_code == 200  # the record stays
