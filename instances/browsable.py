@@ -34,6 +34,7 @@ def _image(cloud: Cloud) -> AbstractImage | None:
 
 
 def _size(cloud: Cloud) -> AbstractSize | None:
+    """The cloud's default if it is mapped and within its limits, else the first such."""
     default = cloud.default_size
     mapped = AbstractSize.objects.filter(mappings__cloud=cloud)
     within = [size for size in mapped if cloud.size_within_limits(size)]
