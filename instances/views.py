@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from clouds.access import can_operate, cloud_for, visible_clouds
-from instances import idempotency, services
+from instances import browsable, idempotency, services
 from instances.filters import InstanceFilter
 from instances.models import Instance, Orphan
 from instances.serializers import (
@@ -71,6 +71,10 @@ class InstanceViewSet(viewsets.GenericViewSet):
                 return found
         cloud = cloud_for(self.request.user, self.kwargs["cloud"], operate=operate, why=why)
         return services.instance_get(cloud=cloud, key=self.kwargs["instance"])
+
+    def browsable_page(self):
+        """What the browsable API offers on this page (pcm/renderers.py)."""
+        return browsable.page(self)
 
     def _location(self, instance: Instance) -> str:
         return reverse(

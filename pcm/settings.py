@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["pcm.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "pcm.renderers.BrowsableAPIRenderer",  # DRF's, with working examples (docs/api.md)
     ],
     "DEFAULT_PAGINATION_CLASS": "pcm.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -24,8 +24,10 @@ class ApiRoot(APIView):
                     ("clouds", "cloud-list"),
                     ("sizes", "size-list"),
                     ("images", "image-list"),
+                    ("subnets", "subnet-list"),
                     ("roles", "role-list"),
                     ("environments", "env-list"),
+                    ("instances", "all-instances"),
                     ("schema", "schema"),
                     ("docs", "docs"),
                 )
