@@ -30,6 +30,14 @@ class QuotasSerializer(serializers.Serializer):
     ram_mb = serializers.IntegerField(allow_null=True)
 
 
+class UsageSerializer(serializers.Serializer):
+    """What the cloud's live instances (every status but deleted) use: what quotas count."""
+
+    instances = serializers.IntegerField(source="usage_instances")
+    vcpus = serializers.IntegerField(source="usage_vcpus")
+    ram_mb = serializers.IntegerField(source="usage_ram_mb")
+
+
 class CloudStatusSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     reachable = serializers.BooleanField(allow_null=True, source="last_check_ok")
@@ -54,12 +62,14 @@ class CloudDefaultsSerializer(serializers.Serializer):
 
 
 class CloudSerializer(serializers.ModelSerializer):
-    """A cloud with its status, limits, quotas and defaults. `options` holds only the
-    plugin's non-secret options; credentials live elsewhere and are never serialized."""
+    """A cloud with its status, limits, quotas, usage and defaults. `options` holds only the
+    plugin's non-secret options; credentials live elsewhere and are never serialized. The
+    cloud must come annotated with its usage (instances.usage.annotate_usage)."""
 
     status = CloudStatusSerializer(source="*")
     limits = LimitsSerializer()
     quotas = QuotasSerializer()
+    usage = UsageSerializer(source="*")
     defaults = CloudDefaultsSerializer(source="*")
 
     class Meta:
@@ -73,6 +83,7 @@ class CloudSerializer(serializers.ModelSerializer):
             "status",
             "limits",
             "quotas",
+            "usage",
             "defaults",
         ]
 

@@ -29,6 +29,7 @@ from clouds.serializers import (
     SizeSerializer,
     SubnetSerializer,
 )
+from instances.usage import annotate_usage
 from pcm.errors import NotFound
 
 
@@ -47,8 +48,8 @@ class ByNameMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Every cloud with its status, limits and quotas"),
-    retrieve=extend_schema(summary="One cloud with its status, limits and quotas"),
+    list=extend_schema(summary="Every cloud with its status, limits, quotas and usage"),
+    retrieve=extend_schema(summary="One cloud with its status, limits, quotas and usage"),
 )
 class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CloudSerializer
@@ -56,12 +57,17 @@ class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_url_kwarg = "cloud"
 
     def get_queryset(self):
-        return visible_clouds(self.request.user).select_related(
+        clouds = visible_clouds(self.request.user).select_related(
             "default_environment", "default_size", "default_image", "default_subnet"
         )
+        return annotate_usage(clouds)
 
     def get_object(self) -> Cloud:
-        return cloud_for(self.request.user, self.kwargs["cloud"])
+        name = self.kwargs["cloud"]
+        cloud = self.get_queryset().filter(name=name).first()
+        if cloud is None:
+            raise NotFound(f"Cloud {name} does not exist")
+        return cloud
 
 
 class CloudScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

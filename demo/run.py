@@ -87,7 +87,9 @@ def main() -> int:
             started,
         )
         manage = [PYTHON, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "pcm_demo", "--map-peer-ids"], env=env, check=True)
+        subprocess.run(
+            [*manage, "pcm_demo", "--map-peer-ids", "--check-clouds"], env=env, check=True
+        )
         log = (ROOT / "var" / "qcluster.log").open("wb")
         started.append(
             subprocess.Popen([*manage, "qcluster"], env=env, stdout=log, stderr=subprocess.STDOUT)

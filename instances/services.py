@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 
 from clouds.access import granted_clouds, sees_every_cloud
@@ -26,6 +25,7 @@ from instances.choices import ACTIONS
 from instances.models import Instance, InstanceEvent
 from instances.plan import plan_create
 from instances.tags import clean_tags
+from instances.usage import cloud_usage
 from instances.worker import apply_node
 from pcm.errors import BadRequest, Conflict, LimitExceeded, NotFound, Unavailable
 from providers.base import ProviderError, Unsupported
@@ -89,15 +89,6 @@ def check_limits(cloud: Cloud, size: AbstractSize) -> None:
                 "limits": cloud.limits,
             },
         )
-
-
-def cloud_usage(cloud: Cloud) -> dict[str, int]:
-    usage = (
-        Instance.objects.filter(cloud=cloud)
-        .live()
-        .aggregate(instances=Count("pk"), vcpus=Sum("size__vcpus"), ram_mb=Sum("size__ram_mb"))
-    )
-    return {key: value or 0 for key, value in usage.items()}
 
 
 def check_quotas(cloud: Cloud, size: AbstractSize) -> None:

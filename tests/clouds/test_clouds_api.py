@@ -173,3 +173,62 @@ def test_bad_paging_is_a_400_not_ignored(api, params, message):
 
     assert response.status_code == 400
     assert message in response.json()["message"]
+
+
+def _instances(cloud, size, image, env, statuses):
+    from instances.models import Instance
+
+    for index, status in enumerate(statuses):
+        Instance.objects.create(
+            cloud=cloud,
+            name=f"{cloud.name}-{size.name}-{index}",
+            environment=env,
+            size=size,
+            image=image,
+            status=status,
+            provider_id=f"i-{cloud.name}-{size.name}-{index}",
+        )
+
+
+def test_clouds_show_what_their_live_instances_use_beside_limits_and_quotas(api):
+    from tests.factories import AbstractImageFactory
+
+    env, image = EnvironmentFactory(name="dev"), AbstractImageFactory(name="centos-9")
+    small = AbstractSizeFactory(name="small", vcpus=1, ram_mb=2048)
+    large = AbstractSizeFactory(name="large", vcpus=4, ram_mb=8192)
+    busy = CloudFactory(name="AWSLAB-1", quota_instances=10)
+    CloudFactory(name="SNV-LAB-1")
+    _instances(busy, small, image, env, ["running", "stopped", "deleted"])
+    _instances(busy, large, image, env, ["building"])
+
+    listing = {c["name"]: c for c in api.get("/pcm_api/v2/clouds").json()["results"]}
+    one = api.get("/pcm_api/v2/clouds/AWSLAB-1").json()
+
+    # Deleted instances use nothing; every other status counts, as in the quota check.
+    assert listing["AWSLAB-1"]["usage"] == {"instances": 3, "vcpus": 6, "ram_mb": 12288}
+    assert listing["SNV-LAB-1"]["usage"] == {"instances": 0, "vcpus": 0, "ram_mb": 0}
+    assert one["usage"] == listing["AWSLAB-1"]["usage"]
+    assert one["quotas"]["instances"] == 10
+
+
+def test_a_page_of_clouds_costs_the_same_queries_however_many_clouds_it_shows(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import AbstractImageFactory
+
+    env, image = EnvironmentFactory(name="dev"), AbstractImageFactory(name="centos-9")
+    size = AbstractSizeFactory(name="small", vcpus=1, ram_mb=2048)
+
+    def queries_for_the_page() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/pcm_api/v2/clouds").status_code == 200
+        return len(queries)
+
+    _instances(CloudFactory(), size, image, env, ["running", "running"])
+    with_one = queries_for_the_page()
+    for _ in range(7):
+        _instances(CloudFactory(), size, image, env, ["running", "running"])
+    with_eight = queries_for_the_page()
+
+    assert with_one == with_eight

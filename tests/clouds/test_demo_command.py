@@ -61,8 +61,17 @@ def test_the_demo_mappings_exist_at_the_peers_the_demo_clouds_point_to(moto, mim
     Cloud.objects.filter(name="SNV-LAB-1").update(
         options={**mimic.options()[0], "tenant_name": "demo"}
     )
-    call_command("pcm_demo", "--map-peer-ids", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("pcm_demo", "--map-peer-ids", "--check-clouds", stdout=out)
 
+    # --check-clouds: the first page a newcomer opens knows the clouds and their mappings.
+    for cloud in Cloud.objects.all():
+        assert cloud.last_check_ok is True, cloud.last_check_error
+        assert cloud.catalogue.filter(kind="size").exists()
+        found = [m.found_at_provider for m in cloud.size_mappings.all()]
+        found += [m.found_at_provider for m in cloud.image_mappings.all()]
+        assert found and all(found), (cloud.name, found)
+        assert f"{cloud.name} answers in" in out.getvalue()
     check = MappingCheck()
     for cloud in Cloud.objects.all():
         for mapping in SizeMapping.objects.filter(cloud=cloud):

@@ -14,7 +14,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from clouds.models import Cloud
-from clouds.services import provider_for
+from clouds.services import catalogue_sync, cloud_check, mappings_check, provider_for
 from providers.base import ProviderError
 
 # The demo clouds point at local emulators (moto, mimic), which accept any credentials.
@@ -41,8 +41,15 @@ class Command(BaseCommand):
             help="Point SNV-LAB-1's image mappings at the images of the mimic it uses now, "
             "and AWSLAB-1's subnet mapping at the default subnet of the moto it uses now.",
         )
+        parser.add_argument(
+            "--check-clouds",
+            action="store_true",
+            help="Check each demo cloud and sync its catalogue now, so that the first page "
+            "shows whether it is reachable and which mappings it knows (the clouds' "
+            "emulators must be running).",
+        )
 
-    def handle(self, *args, map_peer_ids=False, **options):
+    def handle(self, *args, map_peer_ids=False, check_clouds=False, **options):
         with transaction.atomic():
             if Cloud.objects.exists():
                 self.stdout.write("Clouds are configured already: demo configuration not loaded.")
@@ -71,6 +78,24 @@ class Command(BaseCommand):
         if map_peer_ids:
             self.map_mimic_images()
             self.map_moto_subnet()
+        if check_clouds:
+            self.check_clouds()
+
+    def check_clouds(self) -> None:
+        for cloud in Cloud.objects.filter(name__in=DEMO_CREDENTIALS).order_by("name"):
+            checked = cloud_check(cloud=cloud)
+            if not checked.ok:
+                self.stdout.write(f"{cloud.name} cannot be reached: {checked.error}")
+                continue
+            said = f"{cloud.name} answers in {checked.latency_ms} ms"
+            try:
+                synced = catalogue_sync(cloud=cloud)
+                said += f"; its catalogue: {synced.sizes} sizes, {synced.images} images"
+                mapped, missing = mappings_check(cloud=cloud)
+                said += f"; {mapped - len(missing)} of its {mapped} mappings are found there."
+            except ProviderError as exc:
+                said += f"; it could not tell all it was asked: {exc.message[:120]}"
+            self.stdout.write(said)
 
     def map_mimic_images(self) -> None:
         cloud = Cloud.objects.filter(name="SNV-LAB-1", provider="openstack").first()
