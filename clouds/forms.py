@@ -76,7 +76,7 @@ class CloudForm(PluginConfigForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.chosen_plugin is not None:
+        if self.chosen_plugin is not None and "extra_allowed" in self.fields:  # not view-only
             self.fields["extra_allowed"].help_text += ". " + _extra_help(self.chosen_plugin)
 
 
