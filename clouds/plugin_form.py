@@ -4,6 +4,7 @@ that never show a value ("leave blank to keep")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -103,13 +104,19 @@ class PluginConfigForm(forms.ModelForm):
         for option in self.chosen_plugin.secret_options():
             self.fields[CREDENTIAL + option.name] = credential_field(option)
         if not self.is_bound:  # what was typed before the plugin changed (no secrets)
-            self.initial.update(
-                {
-                    name: value
-                    for name, value in self.requested.items()
-                    if name in self.fields and not isinstance(self.fields[name], forms.JSONField)
-                }
-            )
+            for name, value in self.requested.items():
+                if name in self.fields:
+                    self.initial[name] = self._from_url(self.fields[name], value)
+
+    @staticmethod
+    def _from_url(field: forms.Field, value: str) -> Any:
+        """A JSON field's initial value is data, not the text typed (which the URL holds)."""
+        if not isinstance(field, forms.JSONField):
+            return value
+        try:
+            return json.loads(value) if value.strip() else None
+        except json.JSONDecodeError:
+            return None
 
     @classmethod
     def chosen_key(cls, data, requested: dict, instance) -> str:

@@ -239,3 +239,9 @@ def test_an_inventory_backend_has_its_plugins_fields(alice_browser):
     assert backend.credentials == {"token": SECRET}
     builtin = alice_browser.get(f"{add}?plugin=builtin").content.decode()
     assert 'name="option__template"' in builtin and 'name="credential__' not in builtin
+
+
+def test_a_json_field_carried_in_the_url_is_shown_as_the_json_typed(alice_browser):
+    html = alice_browser.get(f'{ADD}?provider=ec2&extra_allowed=["iamprofile"]').content.decode()
+
+    assert "[&quot;iamprofile&quot;]</textarea>" in html
