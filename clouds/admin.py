@@ -31,6 +31,7 @@ from clouds.models import (
     SizeMapping,
     SubnetMapping,
 )
+from clouds.plugin_admin import PluginConfigAdmin
 from clouds.services import MappingCheck, catalogue_sync, cloud_check, mappings_check
 from providers import registry
 from providers.base import ProviderError
@@ -70,6 +71,25 @@ def _report_warnings(request, forms) -> None:
             messages.warning(request, warning)
 
 
+def catalogue_label(item: CatalogueItem) -> str:
+    """What a datalist shows beside an id (and what a browser's search matches too)."""
+    details = [
+        f"{value} {unit}"
+        for value, unit in ((item.vcpus, "vCPUs"), (item.ram_mb, "MB RAM"), (item.disk_gb, "GB"))
+        if value
+    ]
+    return f"{item.name} ({', '.join(details)})" if details else item.name
+
+
+def catalogue_widget(cloud: Cloud, kind: str) -> DatalistInput | None:
+    """The provider id's input, offering the cloud's synced catalogue of `kind`, if any."""
+    items = cloud.catalogue.filter(kind=kind)
+    options = [(item.provider_id, catalogue_label(item)) for item in items]
+    if not options:
+        return None
+    return DatalistInput(options, list_id=f"catalogue-{cloud.pk}-{kind}")
+
+
 class MappingInline(admin.TabularInline):
     extra = 0
     kind = ""
@@ -77,12 +97,9 @@ class MappingInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         form = _with_checker(self.form)
-        if obj is not None:
-            items = obj.catalogue.filter(kind=self.kind)
-            options = [(item.provider_id, item.name) for item in items]
-            if options:
-                widget = DatalistInput(options, list_id=f"catalogue-{obj.pk}-{self.kind}")
-                kwargs.setdefault("widgets", {})[form.id_field] = widget
+        widget = catalogue_widget(obj, self.kind) if obj is not None else None
+        if widget is not None:
+            kwargs.setdefault("widgets", {})[form.id_field] = widget
         return super().get_formset(request, obj, form=form, **kwargs)
 
 
@@ -111,7 +128,7 @@ class SubnetMappingInline(MappingInline):
 
 
 @admin.register(Cloud)
-class CloudAdmin(admin.ModelAdmin):
+class CloudAdmin(PluginConfigAdmin):
     form = CloudForm
     list_display = [
         "name",
@@ -128,6 +145,7 @@ class CloudAdmin(admin.ModelAdmin):
     actions = ["test_connection", "sync_catalogue", "check_mappings"]
     readonly_fields = [
         "credentials_stored",
+        "stored_options",
         "capabilities",
         "reachable",
         "last_check_at",
@@ -139,7 +157,7 @@ class CloudAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "description", "provider", "enabled", "capabilities"]}),
-        ("Connection", {"fields": ["options", "credentials", "credentials_stored"]}),
+        ("Connection", {"fields": [PluginConfigAdmin.PLACEHOLDER]}),
         ("Largest instance", {"fields": ["max_vcpus", "max_ram_mb", "max_disk_gb"]}),
         ("Quotas", {"fields": ["quota_instances", "quota_vcpus", "quota_ram_mb"]}),
         (
@@ -169,10 +187,6 @@ class CloudAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
-
-    @admin.display(description="credentials stored", boolean=True)
-    def credentials_stored(self, cloud: Cloud) -> bool:
-        return bool(cloud.credentials_encrypted)
 
     @admin.display(description="capabilities")
     def capabilities(self, cloud: Cloud) -> str:
@@ -207,7 +221,13 @@ class CloudAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         _report_warnings(request, formset.forms)
 
-    @admin.action(description="Test connection")
+    def changelist_view(self, request, extra_context=None):
+        may_change = {"may_change_clouds": self.has_change_permission(request)}
+        return super().changelist_view(request, {**(extra_context or {}), **may_change})
+
+    # Each action calls the provider and writes what it found (check, catalogue, mappings):
+    # for those who may change clouds, not for those who may only see them.
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request, queryset):
         for cloud in queryset:
             result = cloud_check(cloud=cloud)
@@ -218,7 +238,10 @@ class CloudAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{cloud.name}: {result.error}", messages.ERROR)
 
-    @admin.action(description="Sync catalogue (the provider's sizes, images and subnets)")
+    @admin.action(
+        description="Sync catalogue (the provider's sizes, images and subnets)",
+        permissions=["change"],
+    )
     def sync_catalogue(self, request, queryset):
         for cloud in queryset:
             try:
@@ -238,7 +261,7 @@ class CloudAdmin(admin.ModelAdmin):
                     )
                 self._report_mappings(request, cloud)
 
-    @admin.action(description="Check mappings at the provider")
+    @admin.action(description="Check mappings at the provider", permissions=["change"])
     def check_mappings(self, request, queryset):
         for cloud in queryset:
             self._report_mappings(request, cloud)
@@ -315,7 +338,18 @@ class AbstractImageAdmin(admin.ModelAdmin):
 
 class MappingAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
+        form = self.form
+        cloud = obj.cloud if obj is not None else self._cloud_asked(request)
+        widget = catalogue_widget(cloud, form.kind) if cloud is not None else None
+        if widget is not None:
+            kwargs.setdefault("widgets", {})[form.id_field] = widget
         return _with_checker(super().get_form(request, obj, **kwargs))
+
+    @staticmethod
+    def _cloud_asked(request) -> Cloud | None:
+        """The cloud of a new mapping: the one submitted, or ?cloud=<id> in the page's URL."""
+        pk = (request.POST if request.method == "POST" else request.GET).get("cloud", "")
+        return Cloud.objects.filter(pk=pk).first() if pk.isdigit() else None
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -369,17 +403,16 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(InventoryBackend)
-class InventoryBackendAdmin(admin.ModelAdmin):
+class InventoryBackendAdmin(PluginConfigAdmin):
     form = InventoryBackendForm
     list_display = ["name", "plugin", "description"]
     list_filter = ["plugin"]
     search_fields = ["name", "description"]
-    readonly_fields = ["credentials_stored"]
-    fields = ["name", "description", "plugin", "options", "credentials", "credentials_stored"]
-
-    @admin.display(description="credentials stored", boolean=True)
-    def credentials_stored(self, backend: InventoryBackend) -> bool:
-        return bool(backend.credentials_encrypted)
+    readonly_fields = ["credentials_stored", "stored_options"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "plugin"]}),
+        ("Connection", {"fields": [PluginConfigAdmin.PLACEHOLDER]}),
+    ]
 
 
 @admin.register(CloudAccess)

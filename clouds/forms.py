@@ -1,114 +1,56 @@
-"""Admin forms of the configuration: write-only credentials, plugin-validated options,
-mappings checked at the provider."""
+"""Admin forms of the configuration: clouds and Inventory backends with their plugin's own
+fields (clouds/plugin_form.py), mappings checked at the provider."""
 
 from __future__ import annotations
-
-import json
 
 from django import forms
 from django.utils.html import format_html, format_html_join
 
-from clouds import crypto
 from clouds.models import Cloud, ImageMapping, InventoryBackend, Role, SizeMapping, SubnetMapping
+from clouds.plugin_form import PluginConfigForm
 from clouds.services import MappingCheck
 from providers import registry
-from providers.base import ConfigError, ProviderError
+from providers.base import ProviderError
 from providers.inventory.registry import inventories
 
 
-class WriteOnlyTextarea(forms.Textarea):
-    """A textarea that never renders a value, not even the one just submitted."""
-
-    def get_context(self, name, value, attrs):
-        return super().get_context(name, None, attrs)
-
-
 class DatalistInput(forms.TextInput):
-    """A text input that suggests values (the cloud's catalogue) but accepts any."""
+    """A text input that suggests values (the cloud's catalogue) but accepts any.
+
+    The list goes into the page once, beside the first input that renders it: every row of
+    an inline refers to it by id, and a catalogue may hold thousands of images.
+    """
 
     def __init__(self, options: list[tuple[str, str]], list_id: str, attrs=None):
         super().__init__({**(attrs or {}), "list": list_id})
         self.options = options
         self.list_id = list_id
+        # Shared by the copies Django makes of a widget for each form of a formset (a
+        # widget's deepcopy is shallow but for attrs).
+        self.rendered = {"list": False}
 
     def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        if self.rendered["list"]:
+            return html
+        self.rendered["list"] = True
         options = format_html_join("", '<option value="{}">{}</option>', self.options)
-        datalist = format_html('<datalist id="{}">{}</datalist>', self.list_id, options)
-        return super().render(name, value, attrs, renderer) + datalist
+        return html + format_html('<datalist id="{}">{}</datalist>', self.list_id, options)
 
 
-def _plugin_help() -> str:
-    lines = []
-    for key, plugin in sorted(registry.plugins().items()):
-        public = ", ".join(o.name for o in plugin.public_options()) or "none"
-        secret = ", ".join(o.name for o in plugin.secret_options()) or "none"
-        lines.append(f"{key}: options {public}; credentials {secret}")
-    return " | ".join(lines)
+def _extra_help(plugin) -> str:
+    declared = plugin.extra_declared()
+    usual = ", ".join(k for k, p in sorted(declared.items()) if not p.privileged) or "none"
+    privileged = ", ".join(k for k, p in sorted(declared.items()) if p.privileged)
+    return f"{plugin.key} takes: {usual}" + (f" (privileged: {privileged})" if privileged else "")
 
 
-def _extra_help() -> str:
-    lines = []
-    for key, plugin in sorted(registry.plugins().items()):
-        declared = plugin.extra_declared()
-        usual = ", ".join(k for k, p in sorted(declared.items()) if not p.privileged) or "none"
-        privileged = ", ".join(k for k, p in sorted(declared.items()) if p.privileged)
-        lines.append(f"{key}: {usual}" + (f" (privileged: {privileged})" if privileged else ""))
-    return " | ".join(lines)
+def _with_blank(choices):
+    return lambda: [("", "---------"), *choices()]
 
 
-class CredentialsForm(forms.ModelForm):
-    """A form for a model with a plugin and write-only, encrypted credentials."""
-
-    plugin_field = "provider"
-    credentials = forms.CharField(
-        required=False,
-        widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text='A JSON object, e.g. {"access_key": "...", "secret_key": "..."}. Stored '
-        "encrypted and never shown again: leave blank to keep the stored credentials.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.new_credentials: dict | None = None
-
-    def plugin_class(self, key: str):
-        raise NotImplementedError
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            plugin = self.plugin_class(cleaned.get(self.plugin_field, ""))
-        except registry.UnknownProvider:
-            return cleaned  # the plugin field already carries the error
-        raw = (cleaned.get("credentials") or "").strip()
-        try:
-            if raw:
-                try:
-                    given = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    # The position only: the message must not echo a secret back.
-                    raise forms.ValidationError(
-                        f"Not valid JSON (line {exc.lineno}, column {exc.colno})"
-                    ) from None
-                self.new_credentials = plugin.validate_credentials(given)
-            else:
-                plugin.validate_credentials(self.instance.credentials if self.instance.pk else {})
-        except ConfigError as exc:
-            self.add_error("credentials", [f"{k}: {v}" for k, v in exc.errors.items()])
-        except crypto.DecryptionError as exc:
-            self.add_error("credentials", f"{exc}; enter the credentials again")
-        except forms.ValidationError as exc:
-            self.add_error("credentials", exc)
-        return cleaned
-
-    def save(self, commit=True):
-        if self.new_credentials is not None:
-            self.instance.credentials = self.new_credentials
-        return super().save(commit)
-
-
-class CloudForm(CredentialsForm):
-    provider = forms.ChoiceField(choices=registry.choices)
+class CloudForm(PluginConfigForm):
+    provider = forms.ChoiceField(choices=_with_blank(registry.choices))
 
     class Meta:
         model = Cloud
@@ -117,7 +59,6 @@ class CloudForm(CredentialsForm):
             "description",
             "provider",
             "enabled",
-            "options",
             "max_vcpus",
             "max_ram_mb",
             "max_disk_gb",
@@ -135,34 +76,18 @@ class CloudForm(CredentialsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["options"].help_text = "A JSON object. " + _plugin_help()
-        self.fields["extra_allowed"].help_text += ". " + _extra_help()
-
-    def plugin_class(self, key: str):
-        return registry.get(key)
+        if self.chosen_plugin is not None and "extra_allowed" in self.fields:  # not view-only
+            self.fields["extra_allowed"].help_text += ". " + _extra_help(self.chosen_plugin)
 
 
-class InventoryBackendForm(CredentialsForm):
+class InventoryBackendForm(PluginConfigForm):
     plugin_field = "plugin"
-    plugin = forms.ChoiceField(choices=inventories.choices)
+    plugins = inventories
+    plugin = forms.ChoiceField(choices=_with_blank(inventories.choices))
 
     class Meta:
         model = InventoryBackend
-        fields = ["name", "description", "plugin", "options"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["options"].help_text = (
-            'A JSON object. builtin: {"template": "{environment}-{role}-{seq:03}"}; '
-            'http: {"base_url": "https://...", "timeout": 10}, credentials {"token": "..."}'
-        )
-        self.fields["credentials"].help_text = (
-            'http: {"token": "..."}. Stored encrypted and never shown again: leave blank to '
-            "keep the stored credentials."
-        )
-
-    def plugin_class(self, key: str):
-        return inventories.get(key)
+        fields = ["name", "description", "plugin"]
 
 
 class MappingForm(forms.ModelForm):

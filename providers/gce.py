@@ -36,7 +36,13 @@ class GCEProvider(Provider):
         Option("zone", "Zone, e.g. europe-west1-b", required=True),
         TIMEOUT_OPTION,
         Option("client_email", "Service account e-mail", required=True, secret=True),
-        Option("private_key", "Service account private key (PEM)", required=True, secret=True),
+        Option(
+            "private_key",
+            "Service account private key (PEM)",
+            required=True,
+            secret=True,
+            kind="text",
+        ),
     )
     capabilities = OPERATIONS
     # https://cloud.google.com/compute/docs/instances/instance-life-cycle

@@ -24,7 +24,9 @@ class Option:
     help: str = ""
     required: bool = False
     secret: bool = False
-    kind: str = "str"  # "str", "int", "bool" or "url"
+    # "str", "text" (a string of several lines: a PEM key), "int", "bool", "url", or "json"
+    # (free-form: a JSON object or list the plugin reads itself; the admin shows JSON)
+    kind: str = "str"
     choices: tuple[str, ...] = ()
     default: Any = None
 
@@ -38,6 +40,9 @@ class Option:
         elif self.kind == "bool":
             if not isinstance(value, bool):
                 raise ValueError("must be true or false")
+        elif self.kind == "json":
+            if not isinstance(value, dict | list):
+                raise ValueError("must be a JSON object or list")
         else:
             if not isinstance(value, str) or not value.strip():
                 raise ValueError("must be a non-empty string")

@@ -129,3 +129,29 @@ def test_an_instance_created_through_the_api_shows_running_with_its_events(
     expect(content).to_contain_text(word("bob"), use_inner_text=True)
     expect(content).to_contain_text(word("succeeded"), use_inner_text=True)
     screenshot(page, "05-instance-events")
+
+
+def test_changing_the_provider_shows_that_plugins_own_fields(open_page, administrator, screenshot):
+    page = open_page()  # from here on HTTP only: no queries in this thread (conftest.py)
+    log_in(page, administrator)
+    page.goto(reverse("admin:clouds_cloud_add"))
+    expect(page.locator("#content")).to_contain_text("Choose a plugin above")
+    page.locator("[name=name]").fill("NEW-LAB-1")
+
+    page.locator("[name=provider]").select_option("ec2")
+    expect(page.locator("[name=option__image_owner]")).to_be_visible()
+    expect(page.locator("[name=credential__secret_key]")).to_have_attribute("type", "password")
+    expect(page.locator("[name=name]")).to_have_value("NEW-LAB-1")  # carried over the reload
+    page.locator("[name=option__region]").fill("RegionOne")
+
+    page.locator("[name=provider]").select_option("openstack")
+    expect(page.locator("[name=option__auth_url]")).to_be_visible()
+    expect(page.locator("[name=option__image_owner]")).to_have_count(0)
+    expect(page.locator("[name=option__region]")).to_have_value("RegionOne")
+    page.locator("[name=option__auth_url]").fill("http://keystone.example:5000")
+    page.locator("[name=credential__username]").fill("demo")
+    page.locator("[name=credential__password]").fill("a password")
+    screenshot(page, "06-cloud-form-openstack")
+    page.locator("[name=_save]").click()
+
+    expect(page.locator(".messagelist .success")).to_contain_text("was added successfully")

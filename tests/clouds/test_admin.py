@@ -3,8 +3,6 @@ credentials encrypted and write-only; bad input is a form error, never a 500."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from clouds.models import Cloud, Role
@@ -34,8 +32,9 @@ def new_cloud_data(**overrides) -> dict:
         "description": "",
         "provider": "ec2",
         "enabled": "on",
-        "options": json.dumps({"region": "eu-west-1"}),
-        "credentials": json.dumps({"access_key": "AKIA1", "secret_key": SECRET}),
+        "option__region": "eu-west-1",
+        "credential__access_key": "AKIA1",
+        "credential__secret_key": SECRET,
         "size_mappings-TOTAL_FORMS": "0",
         "size_mappings-INITIAL_FORMS": "0",
         "image_mappings-TOTAL_FORMS": "0",
@@ -119,7 +118,7 @@ def test_credentials_are_never_shown_back(alice_browser):
 
 
 def test_a_refused_form_does_not_echo_the_credentials_just_typed(alice_browser):
-    data = new_cloud_data(options=json.dumps({"region": "eu-west-1", "colour": "blue"}))
+    data = new_cloud_data(option__endpoint="file:///etc/passwd")
 
     response = alice_browser.post("/admin/clouds/cloud/add/", data)
 
@@ -132,7 +131,7 @@ def test_blank_credentials_keep_the_stored_ones(alice_browser):
     cloud = CloudFactory(credentials={"access_key": "AKIA1", "secret_key": SECRET})
 
     data = rendered_form_data(alice_browser.get(change_url(cloud)))
-    assert data["credentials"] == ""
+    assert data["credential__access_key"] == data["credential__secret_key"] == ""
     data["description"] = "edited"
     assert alice_browser.post(change_url(cloud), data).status_code == 302
 
@@ -145,7 +144,18 @@ def test_new_credentials_replace_the_stored_ones(alice_browser):
     cloud = CloudFactory(credentials={"access_key": "OLD", "secret_key": "old"})
 
     data = rendered_form_data(alice_browser.get(change_url(cloud)))
-    data["credentials"] = json.dumps({"access_key": "NEW", "secret_key": SECRET})
+    data.update(credential__access_key="NEW", credential__secret_key=SECRET)
+    assert alice_browser.post(change_url(cloud), data).status_code == 302
+
+    cloud.refresh_from_db()
+    assert cloud.credentials == {"access_key": "NEW", "secret_key": SECRET}
+
+
+def test_one_credential_typed_replaces_that_one_and_keeps_the_others(alice_browser):
+    cloud = CloudFactory(credentials={"access_key": "OLD", "secret_key": SECRET})
+
+    data = rendered_form_data(alice_browser.get(change_url(cloud)))
+    data["credential__access_key"] = "NEW"
     assert alice_browser.post(change_url(cloud), data).status_code == 302
 
     cloud.refresh_from_db()
@@ -156,47 +166,35 @@ def test_new_credentials_replace_the_stored_ones(alice_browser):
     ("overrides", "field", "message"),
     [
         ({"provider": "nope"}, "provider", "Select a valid choice"),
-        ({"options": "{not json"}, "options", "Enter a valid JSON"),
+        ({"provider": ""}, "provider", "This field is required"),
+        ({"option__region": ""}, "option__region", "This field is required"),
+        ({"option__timeout": "soon"}, "option__timeout", "Enter a whole number"),
         (
-            {"options": json.dumps({"colour": "blue"})},
-            "options",
-            "accepted: endpoint, image_owner, region, timeout",
+            {"option__endpoint": "file:///etc/passwd"},
+            "option__endpoint",
+            "must be an http:// or https:// URL",
         ),
-        ({"options": json.dumps({})}, "options", "region: required"),
+        ({"option__timeout": "-5"}, "option__timeout", "must be positive"),
         (
-            {"options": json.dumps({"region": "x", "endpoint": "file:///etc/passwd"})},
-            "options",
-            "endpoint: must be an http:// or https:// URL",
+            {"option__endpoint": "http://169.254.169.254/"},
+            "option__endpoint",
+            "must not point at a link-local or cloud metadata address",
         ),
-        ({"options": json.dumps({"region": "x", "timeout": -5})}, "options", "must be positive"),
+        ({"option__endpoint": "http://[fd00:ec2::254]/"}, "option__endpoint", "metadata address"),
         (
-            {"options": json.dumps({"region": "us-east-1", "endpoint": "http://169.254.169.254/"})},
-            "options",
-            "endpoint: must not point at a link-local or cloud metadata address",
-        ),
-        (
-            {"options": json.dumps({"region": "us-east-1", "endpoint": "http://[fd00:ec2::254]/"})},
-            "options",
+            {"option__endpoint": "http://metadata.google.internal/"},
+            "option__endpoint",
             "metadata address",
         ),
-        (
-            {
-                "options": json.dumps(
-                    {"region": "us-east-1", "endpoint": "http://metadata.google.internal/"}
-                )
-            },
-            "options",
-            "metadata address",
-        ),
-        (
-            {"options": json.dumps({"region": "mars-1"})},
-            "options",
-            "region: unknown region; known:",
-        ),
+        ({"option__region": "mars-1"}, "option__region", "unknown region; known:"),
         ({"max_vcpus": "99999999999999"}, "max_vcpus", "less than or equal to"),
-        ({"credentials": ""}, "credentials", "access_key: required"),
-        ({"credentials": "{oops"}, "credentials", "Not valid JSON"),
-        ({"credentials": json.dumps({"access_key": "A"})}, "credentials", "secret_key: required"),
+        (
+            {"credential__access_key": "", "credential__secret_key": ""},
+            "credential__access_key",
+            "required",
+        ),
+        ({"credential__access_key": "   "}, "credential__access_key", "required"),
+        ({"credential__secret_key": ""}, "credential__secret_key", "required"),
         ({"max_vcpus": "-1"}, "max_vcpus", "greater than or equal to"),
         ({"quota_ram_mb": "0"}, "quota_ram_mb", "greater than or equal to 1"),
         ({"name": "has space"}, "name", "letters, digits"),
@@ -216,14 +214,17 @@ def test_bad_input_is_a_form_error_that_says_what_is_accepted(
 def test_a_cloud_whose_provider_changes_needs_credentials_for_the_new_one(alice_browser):
     cloud = CloudFactory(credentials={"access_key": "A", "secret_key": "B"})
 
-    data = rendered_form_data(alice_browser.get(change_url(cloud)))
-    data.update(provider="openstack", options=json.dumps({"auth_url": "http://keystone:5000"}))
+    page = alice_browser.get(change_url(cloud) + "?provider=openstack")
+    data = rendered_form_data(page)
+    data["option__auth_url"] = "http://keystone:5000"
     response = alice_browser.post(change_url(cloud), data)
 
     assert response.status_code == 200
-    assert "username: required" in " ".join(
-        response.context["adminform"].form.errors["credentials"]
-    )
+    errors = response.context["adminform"].form.errors
+    assert "required" in errors["credential__username"][0]
+    assert "required" in errors["credential__password"][0]
+    cloud.refresh_from_db()
+    assert cloud.provider == "ec2" and cloud.credentials == {"access_key": "A", "secret_key": "B"}
 
 
 def test_a_duplicate_mapping_for_one_cloud_and_size_is_refused(alice_browser):

@@ -187,12 +187,12 @@ def test_a_cloud_created_by_an_import_has_no_credentials_and_the_admin_asks_for_
     aws.full_clean()
     data = {
         **{name: getattr(aws, name) for name in ("name", "description", "provider")},
-        "options": '{"region": "us-east-1"}',
+        "option__region": "us-east-1",
         "enabled": True,
     }
     form = CloudForm(data=data, instance=aws)
     assert not form.is_valid()
-    assert "access_key: required" in str(form.errors["credentials"])
+    assert "required" in str(form.errors["credential__access_key"])
 
 
 def test_dry_run_shows_the_differences_and_changes_nothing(rich, tmp_path):
