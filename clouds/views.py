@@ -48,8 +48,15 @@ class ByNameMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Every cloud with its status, limits, quotas and usage"),
-    retrieve=extend_schema(summary="One cloud with its status, limits, quotas and usage"),
+    list=extend_schema(
+        summary="Every cloud with its status, limits, quotas and usage",
+        description="The clouds the user may see, by name. Reading a cloud never calls it: "
+        "its status is what PCM's last check found.",
+    ),
+    retrieve=extend_schema(
+        summary="One cloud with its status, limits, quotas and usage",
+        description="The cloud by name, as PCM last found it (no call to the cloud).",
+    ),
 )
 class CloudViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CloudSerializer
@@ -79,7 +86,13 @@ class CloudScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self.related(cloud_for(self.request.user, self.kwargs["cloud"]))
 
 
-@extend_schema_view(list=extend_schema(summary="Sizes this cloud offers, with its own ids"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Sizes this cloud offers, with its own ids",
+        description="The abstract sizes mapped on this cloud, each with the cloud's flavour "
+        "id and whether it is within the cloud's per-instance limits.",
+    )
+)
 class CloudSizeViewSet(CloudScopedListViewSet):
     serializer_class = CloudSizeSerializer
 
@@ -87,7 +100,12 @@ class CloudSizeViewSet(CloudScopedListViewSet):
         return SizeMapping.objects.filter(cloud=cloud).select_related("size", "cloud")
 
 
-@extend_schema_view(list=extend_schema(summary="Images this cloud offers, with its own ids"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Images this cloud offers, with its own ids",
+        description="The abstract images mapped on this cloud, each with the cloud's image id.",
+    )
+)
 class CloudImageViewSet(CloudScopedListViewSet):
     serializer_class = CloudImageSerializer
 
@@ -95,7 +113,13 @@ class CloudImageViewSet(CloudScopedListViewSet):
         return ImageMapping.objects.filter(cloud=cloud).select_related("image")
 
 
-@extend_schema_view(list=extend_schema(summary="Subnets this cloud offers, with its own ids"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Subnets this cloud offers, with its own ids",
+        description="The abstract subnets mapped on this cloud, each with the cloud's "
+        "network or subnet id.",
+    )
+)
 class CloudSubnetViewSet(CloudScopedListViewSet):
     serializer_class = CloudSubnetSerializer
 
@@ -109,7 +133,17 @@ def _visible_mappings(model, user) -> Prefetch:
     return Prefetch("mappings", queryset=mappings)
 
 
-@extend_schema_view(list=extend_schema(summary="Abstract sizes and the clouds that map each"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Abstract sizes and the clouds that map each",
+        description="Every abstract size a create may name, by name, with the clouds "
+        "(among those the user may see) that map it.",
+    ),
+    retrieve=extend_schema(
+        summary="One abstract size",
+        description="The abstract size by name, with the clouds that map it.",
+    ),
+)
 class SizeViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Size"
     serializer_class = SizeSerializer
@@ -121,7 +155,17 @@ class SizeViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-@extend_schema_view(list=extend_schema(summary="Abstract images and the clouds that map each"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Abstract images and the clouds that map each",
+        description="Every abstract image a create may name, by name, with the clouds "
+        "(among those the user may see) that map it.",
+    ),
+    retrieve=extend_schema(
+        summary="One abstract image",
+        description="The abstract image by name, with the clouds that map it.",
+    ),
+)
 class ImageViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Image"
     serializer_class = ImageSerializer
@@ -133,7 +177,17 @@ class ImageViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-@extend_schema_view(list=extend_schema(summary="Abstract subnets and the clouds that map each"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Abstract subnets and the clouds that map each",
+        description="Every abstract subnet a create may name, by name, with the clouds "
+        "(among those the user may see) that map it.",
+    ),
+    retrieve=extend_schema(
+        summary="One abstract subnet",
+        description="The abstract subnet by name, with the clouds that map it.",
+    ),
+)
 class SubnetViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Subnet"
     serializer_class = SubnetSerializer
@@ -145,7 +199,17 @@ class SubnetViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
         )
 
 
-@extend_schema_view(list=extend_schema(summary="Roles a client may pass, with their policy"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Roles a client may pass, with their policy",
+        description="Every role by name, with the sizes, images and subnets it allows and "
+        "its defaults.",
+    ),
+    retrieve=extend_schema(
+        summary="One role",
+        description="The role by name, with what it allows and its defaults.",
+    ),
+)
 class RoleViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Role"
     serializer_class = RoleSerializer
@@ -154,7 +218,13 @@ class RoleViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     ).prefetch_related("allowed_sizes", "allowed_images", "allowed_subnets")
 
 
-@extend_schema_view(list=extend_schema(summary="Environments a client may pass"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Environments a client may pass",
+        description="Every environment by name (dev, staging, prod...).",
+    ),
+    retrieve=extend_schema(summary="One environment", description="The environment by name."),
+)
 class EnvironmentViewSet(ByNameMixin, viewsets.ReadOnlyModelViewSet):
     noun = "Environment"
     serializer_class = EnvironmentSerializer

@@ -18,13 +18,14 @@ class TagFilter(django_filters.CharFilter):
 
 
 class InstanceFilter(django_filters.FilterSet):
+    """The filters of one cloud's instance list (the cloud is the path's)."""
+
     status = django_filters.MultipleChoiceFilter(choices=InstanceStatus.choices)
     role = django_filters.CharFilter(field_name="role__name")
     environment = django_filters.CharFilter(field_name="environment__name")
     subnet = django_filters.CharFilter(field_name="subnet__name")
     name = django_filters.CharFilter(field_name="name")
     name_contains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    cloud = django_filters.CharFilter(field_name="cloud__name")
     tag = TagFilter(
         field_name="tag",
         help_text="KEY:VALUE (or KEY alone), repeatable: instances that carry every one",
@@ -39,6 +40,14 @@ class InstanceFilter(django_filters.FilterSet):
             "subnet",
             "name",
             "name_contains",
-            "cloud",
             "tag",
         ]
+
+
+class AllInstancesFilter(InstanceFilter):
+    """The filters of the list of every cloud's instances: the same, and the cloud."""
+
+    cloud = django_filters.CharFilter(field_name="cloud__name")
+
+    class Meta(InstanceFilter.Meta):
+        fields = [*InstanceFilter.Meta.fields, "cloud"]

@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 
 from clouds.access import can_operate, cloud_for, visible_clouds
 from instances import browsable, idempotency, services
-from instances.filters import InstanceFilter
+from instances.filters import AllInstancesFilter, InstanceFilter
 from instances.models import Instance, Orphan
 from instances.serializers import (
     ActionSerializer,
@@ -25,6 +25,10 @@ from instances.serializers import (
 from pcm.errors import BadRequest, Forbidden
 
 CONFLICT = OpenApiResponse(description="Not possible in the instance's status, or on this cloud")
+UNAVAILABLE = OpenApiResponse(
+    description="The cloud is disabled, cannot be reached or keeps failing, the Inventory "
+    "cannot be reached, or the cloud's plugin is not installed"
+)
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -89,6 +93,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary="Instances of the cloud, filtered and paginated")
     def list(self, request, cloud):
+        """The cloud's instances, newest first, filtered by the query's terms (every term
+        given must match) and paginated."""
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(InstanceSerializer(page, many=True).data)
@@ -115,10 +121,14 @@ class InstanceViewSet(viewsets.GenericViewSet):
             422: OpenApiResponse(
                 description="The Idempotency-Key was used with another body or cloud"
             ),
+            503: UNAVAILABLE,
             507: OpenApiResponse(description="Above the cloud's limits or quotas"),
         },
     )
     def create(self, request, cloud):
+        """Checks the request against the cloud's configuration at once (a 4xx or 5xx says
+        what is wrong), records the instance as pending, and answers 202 with it and its
+        Location; a worker then names it through the Inventory and calls the cloud."""
         cloud_obj = cloud_for(request.user, cloud, operate=True)
         data = _body(request)
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -164,8 +174,11 @@ class InstanceViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("refresh", bool, description="Ask the cloud now (within its timeout)")
         ],
+        responses={200: InstanceSerializer, 503: UNAVAILABLE},
     )
     def retrieve(self, request, cloud, instance):
+        """The instance as PCM records it, by its PCM id or its name; with ?refresh=true,
+        as the cloud reports it now (operator access)."""
         if not _flag(request, "refresh"):
             return Response(InstanceSerializer(self.get_object()).data)
         # A refresh calls the cloud and writes what it says: operate access, a live cloud.
@@ -176,9 +189,11 @@ class InstanceViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Delete the instance",
         request=None,
-        responses={202: InstanceSerializer, 409: CONFLICT},
+        responses={202: InstanceSerializer, 409: CONFLICT, 503: UNAVAILABLE},
     )
     def destroy(self, request, cloud, instance):
+        """Marks the instance deleting and answers 202; a worker deletes the node and the
+        instance becomes deleted once the cloud no longer shows it."""
         found = services.instance_delete(
             instance=self.get_object(operate=True), user=request.user, request_id=request.id
         )
@@ -187,9 +202,10 @@ class InstanceViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Reboot, stop or start: status reboot, stopped or running",
         request=ActionSerializer,
-        responses={202: InstanceSerializer, 409: CONFLICT},
+        responses={202: InstanceSerializer, 409: CONFLICT, 503: UNAVAILABLE},
     )
     def update(self, request, cloud, instance):
+        """{"status": "reboot" | "stopped" | "running"}: 202, and a worker asks the cloud."""
         return self._act(self.get_object(operate=True), _body(request), ("status",))
 
     @extend_schema(
@@ -198,7 +214,12 @@ class InstanceViewSet(viewsets.GenericViewSet):
         "instance's tags and answers 200 (its status is not touched; a cloud with tags of "
         "its own gets them in a moment). One of the two per request.",
         request=PatchSerializer,
-        responses={200: InstanceSerializer, 202: InstanceSerializer, 409: CONFLICT},
+        responses={
+            200: InstanceSerializer,
+            202: InstanceSerializer,
+            409: CONFLICT,
+            503: UNAVAILABLE,
+        },
     )
     def partial_update(self, request, cloud, instance):
         target = self.get_object(operate=True)
@@ -232,26 +253,37 @@ class InstanceViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The instance's console log, as text",
-        responses={(200, "text/plain"): OpenApiTypes.STR, 409: CONFLICT},
+        responses={(200, "text/plain"): OpenApiTypes.STR, 409: CONFLICT, 503: UNAVAILABLE},
     )
     def console_log(self, request, cloud, instance):
+        """The cloud's console output of the instance (operator access)."""
         # Console output often holds what cloud-init printed, secrets included: operators only.
         found = self.get_object(operate=True, why="read console logs")
         text = services.instance_console(instance=found)
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
-    @extend_schema(summary="The instance's operations", responses=EventSerializer(many=True))
+    @extend_schema(
+        summary="The instance's operations",
+        responses=EventSerializer(many=True),
+        filters=False,  # its page takes no instance filters
+    )
     def events(self, request, cloud, instance):
+        """What was asked of the instance and what became of it, oldest first: who, when,
+        the action, its outcome and the provider's error if any."""
         found = self.get_object()
         page = self.paginate_queryset(found.events.all())
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
 
-@extend_schema(summary="Instances of every cloud, filtered and paginated")
+@extend_schema(
+    summary="Instances of every cloud, filtered and paginated",
+    description="The instances of every cloud the user may see, filtered by the query's "
+    "terms (every term given must match, `cloud` among them) and paginated.",
+)
 class AllInstancesView(generics.ListAPIView):
     serializer_class = InstanceSerializer
     filter_backends = [DjangoFilterBackend]
-    filterset_class = InstanceFilter
+    filterset_class = AllInstancesFilter
     queryset = Instance.objects.none()
 
     def get_queryset(self):

@@ -1,7 +1,19 @@
-"""drf-spectacular hook: the error body declared on every operation, and what the API
-refuses that the generated schema would not say."""
+"""drf-spectacular: PCM's AutoSchema, and a hook that declares the error body on every
+operation and what the API refuses that the generated schema would not say."""
 
 from __future__ import annotations
+
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_doc
+
+
+class AutoSchema(openapi.AutoSchema):
+    """An operation's description is its own (its extend_schema, or its method's docstring),
+    never the docstring of the view class that every operation of the view would share."""
+
+    def get_description(self) -> str:
+        action = getattr(self.view, getattr(self.view, "action", self.method.lower()), None)
+        return get_doc(action)
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -26,7 +38,6 @@ ERROR_STATUSES = {
     "405": "Method not allowed",
     "429": "Throttled",
     "500": "Internal error",
-    "503": "A cloud or the Inventory cannot be reached, or the cloud is disabled",
 }
 
 BODY_ERROR_STATUSES = {"413": "Request body too large", "415": "Unsupported media type"}

@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
         "pcm.renderers.BrowsableAPIRenderer",  # DRF's, with working examples (docs/api.md)
     ],
     "DEFAULT_PAGINATION_CLASS": "pcm.pagination.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "pcm.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "pcm.handlers.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["pcm.throttles.UserThrottle", "pcm.throttles.AnonThrottle"],
 }

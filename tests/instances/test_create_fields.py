@@ -218,7 +218,11 @@ def test_subnets_are_listed_like_sizes_and_images(api, aws, subnets):
         ({"tags": {"k" * 129: "x"}}, "tags: the key"),
         ({"tags": {"a\nb": "x"}}, "is not accepted: 1 to 128 letters"),
         ({"tags": {"team": "v" * 257}}, "the value must be at most 256 characters"),
-        ({"tags": {"team": "a\x00b"}}, "without control characters"),
+        ({"tags": {"team": "a\x01b"}}, "without control characters"),
+        (
+            {"tags": {"team": "a\x00b"}},
+            "NUL characters (\\u0000) are not accepted: field tags.team",
+        ),
         ({"tags": {f"k{n}": "v" for n in range(51)}}, "tags: at most 50 tags, 51 given"),
         (
             {"user_data": SCRIPT, "extra": {"ec2": {"userdata": "x"}}},

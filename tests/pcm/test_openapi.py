@@ -92,3 +92,52 @@ def test_patch_takes_a_status_or_tags_and_lists_filter_on_tags(schema):
     }
     assert parameters["tag"]["schema"]["type"] == "array"
     assert "subnet" in parameters
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_has_a_description_of_its_own(schema):
+    described = {name: op.get("description", "") for name, op in operations(schema)}
+
+    assert [name for name, text in described.items() if not text.strip()] == []
+    shared = {text for text in described.values() if list(described.values()).count(text) > 1}
+    assert shared == set()
+
+
+def test_no_query_parameter_shadows_a_path_parameter(schema):
+    for name, operation in operations(schema):
+        by_place = {"path": set(), "query": set()}
+        for parameter in operation.get("parameters", []):
+            by_place.setdefault(parameter["in"], set()).add(parameter["name"])
+
+        assert by_place["path"] & by_place["query"] == set(), name
+
+
+def test_only_instance_lists_take_instance_filters(schema):
+    filters = {"status", "role", "environment", "subnet", "name", "name_contains", "tag"}
+    lists = {"GET /pcm_api/v2/clouds/{cloud}/instances", "GET /pcm_api/v2/instances"}
+    for name, operation in operations(schema):
+        query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if name in lists:
+            assert filters <= query, name
+        else:
+            assert query & (filters | {"cloud"}) == set(), name
+    events = dict(operations(schema))["GET /pcm_api/v2/clouds/{cloud}/instances/{instance}/events"]
+    assert {p["name"] for p in events["parameters"] if p["in"] == "query"} == {"page", "page_size"}
+
+
+def test_only_what_may_call_a_cloud_documents_a_503(schema):
+    with_503 = {name for name, op in operations(schema) if "503" in op["responses"]}
+
+    assert with_503 == {
+        "POST /pcm_api/v2/clouds/{cloud}/instances",
+        "GET /pcm_api/v2/clouds/{cloud}/instances/{instance}",
+        "PUT /pcm_api/v2/clouds/{cloud}/instances/{instance}",
+        "PATCH /pcm_api/v2/clouds/{cloud}/instances/{instance}",
+        "DELETE /pcm_api/v2/clouds/{cloud}/instances/{instance}",
+        "GET /pcm_api/v2/clouds/{cloud}/instances/{instance}/console_log",
+    }
