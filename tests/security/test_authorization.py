@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from clouds.models import CloudAccess
@@ -20,6 +19,7 @@ from tests.factories import (
     ImageMappingFactory,
     SizeMappingFactory,
     UserFactory,
+    api_key,
 )
 
 pytestmark = pytest.mark.django_db
@@ -71,8 +71,7 @@ def world(moto):
 def client_for(world, who: str) -> APIClient:
     client = APIClient()
     if who != "anonymous":
-        token = Token.objects.create(user=world["users"][who])
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(world['users'][who])}")
     return client
 
 
