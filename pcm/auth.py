@@ -21,9 +21,9 @@ KEY = re.compile(rb"[0-9a-f]{1,128}")
 def _knox():
     # Imported on first use: DRF imports the authentication classes while the settings are
     # still loading (the logging filter imports DRF's views), before knox's models can be.
-    from knox.auth import TokenAuthentication
+    from pcm.token_auth import KnoxAuthentication
 
-    return TokenAuthentication()
+    return KnoxAuthentication()
 
 
 class ApiTokenAuthentication(BaseAuthentication):

@@ -52,12 +52,13 @@ def create_token(
 
 
 def find_tokens(reference: str):
-    """The tokens a `pcm_token revoke` argument names: an id, or a key's first characters
-    (at least 8; the whole key works too, as only its prefix is kept)."""
-    if reference.isdigit():
-        return ApiToken.objects.filter(id=int(reference))
+    """The tokens a `pcm_token revoke` argument names: an id (fewer than 8 digits), or a
+    key's first characters (8 or more, since a prefix may be all digits; the whole key
+    works too, as only its prefix is kept)."""
     if len(reference) < 8:
-        raise BadRequest("Name a token by its id or by at least 8 characters of its prefix")
+        if not reference.isdigit():
+            raise BadRequest("Name a token by its id or by at least 8 characters of its prefix")
+        return ApiToken.objects.filter(id=int(reference))
     return ApiToken.objects.filter(token_key__startswith=reference[:TOKEN_KEY_LENGTH])
 
 

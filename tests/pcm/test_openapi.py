@@ -92,3 +92,11 @@ def test_patch_takes_a_status_or_tags_and_lists_filter_on_tags(schema):
     }
     assert parameters["tag"]["schema"]["type"] == "array"
     assert "subnet" in parameters
+
+
+def test_it_describes_the_token_header(schema):
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "`Token <key>`" in scheme["description"]
+    assert {"tokenAuth": []} in schema["paths"]["/pcm_api/v2/clouds"]["get"]["security"]

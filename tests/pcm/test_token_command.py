@@ -104,3 +104,13 @@ def test_revoke_refuses_a_short_or_unknown_reference(bob):
     with pytest.raises(CommandError, match="No token"):
         pcm_token("revoke", "99999")
     assert ApiToken.objects.count() == 1
+
+
+def test_revoke_takes_eight_digits_as_a_prefix_not_an_id(bob):
+    key = api_key(bob)
+    ApiToken.objects.update(token_key="123456789012345")
+
+    pcm_token("revoke", "12345678")
+
+    assert not ApiToken.objects.exists()
+    assert status_with(key) == 401
