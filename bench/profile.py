@@ -37,17 +37,17 @@ from pyinstrument import Profiler  # noqa: E402
 
 def setup() -> tuple[dict, str, str]:
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from bench.run import make_rows
     from clouds.models import Cloud
+    from pcm.tokens import create_token
 
     call_command("migrate", verbosity=0)
     call_command("pcm_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     cloud = Cloud.objects.get(name="AWSLAB-1")
     instance = make_rows(cloud, 1)[0]
     admin = get_user_model().objects.get(username="admin")
-    headers = {"HTTP_AUTHORIZATION": f"Token {Token.objects.get(user=admin).key}"}
+    headers = {"HTTP_AUTHORIZATION": f"Token {create_token(admin, name='bench')[1]}"}
     return (
         headers,
         f"/pcm_api/v2/clouds/{cloud.name}/instances/{instance}",

@@ -80,9 +80,9 @@ def wait_port(port: int, seconds: float = 30) -> None:
 def setup(moto_url: str) -> tuple[str, object]:
     """The demo configuration with AWSLAB-1 at our moto, without quotas; bob's token."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from clouds.models import Cloud
+    from pcm.tokens import create_token
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
@@ -94,7 +94,7 @@ def setup(moto_url: str) -> tuple[str, object]:
         quota_ram_mb=None,
     )
     admin = get_user_model().objects.get(username="admin")
-    return Token.objects.get(user=admin).key, Cloud.objects.get(name="AWSLAB-1")
+    return create_token(admin, name="bench")[1], Cloud.objects.get(name="AWSLAB-1")
 
 
 def clear_instances() -> None:

@@ -22,6 +22,7 @@ from instances.serializers import (
     OrphanSerializer,
     PatchSerializer,
 )
+from pcm.auth import is_read_only
 from pcm.errors import BadRequest, Forbidden
 
 CONFLICT = OpenApiResponse(description="Not possible in the instance's status, or on this cloud")
@@ -74,6 +75,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
             if found is not None:
                 return found
         cloud = cloud_for(self.request.user, self.kwargs["cloud"], operate=operate, why=why)
+        if operate and why and is_read_only(self.request):  # a GET that touches the cloud
+            raise Forbidden(f"This API token is read-only: it may not {why}")
         return services.instance_get(cloud=cloud, key=self.kwargs["instance"])
 
     def browsable_page(self):

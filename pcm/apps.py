@@ -10,7 +10,7 @@ class PcmConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn, pre_execute
 
-        from pcm import health
+        from pcm import auth_schema, health  # noqa: F401 (auth_schema: registered by import)
 
         # In a qcluster worker, its start and each task it starts say the worker is alive
         # (so /readyz is ready as soon as a cluster is up, not a minute later).

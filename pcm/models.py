@@ -1,8 +1,11 @@
-"""The project's own models: the worker heartbeats that /readyz reads (pcm/health.py)."""
+"""The project's own models: the worker heartbeats that /readyz reads (pcm/health.py), and
+the API tokens (pcm/tokens.py)."""
 
 from __future__ import annotations
 
 from django.db import models
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 
 class WorkerHeartbeat(models.Model):
@@ -20,3 +23,31 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host} (pid {self.pid}) at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API key, stored as django-rest-knox stores it: the SHA-512 digest of the key and
+    its first 15 characters (`token_key`, which finds the row and names the token), never
+    the key itself. Several per user; each expires (`expiry`, empty: never) and may be
+    read-only (safe methods only: pcm.auth.TokenScope).
+
+    knox makes the digest the primary key; here it is a unique field under a plain id, so
+    that admin URLs, checkboxes and `pcm_token revoke` never carry it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True, editable=False)
+    name = models.CharField(max_length=100, blank=True, help_text="What or who uses it.")
+    read_only = models.BooleanField(
+        default=False,
+        help_text="A read-only token may only GET (and HEAD, OPTIONS), whatever its user may do.",
+    )
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        # knox's own __str__ shows the digest.
+        scope = "read-only" if self.read_only else "read-write"
+        return f"{self.token_key}... of {self.user} ({self.name or 'unnamed'}, {scope})"

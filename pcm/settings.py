@@ -9,6 +9,7 @@ that `manage.py check --deploy` has nothing to report.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -86,7 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "django_filters",
     "django_q",
@@ -175,12 +176,16 @@ STATIC_ROOT = Path(env("PCM_STATIC_ROOT") or BASE_DIR / "staticfiles")
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PCM_MAX_BODY_BYTES", 1024 * 1024)
 
 REST_FRAMEWORK = {
-    # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    # Tokens first: their WWW-Authenticate header makes an anonymous request a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "pcm.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A view that sets its own permission_classes must keep TokenScope (read-only tokens).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "pcm.auth.TokenScope",
+    ],
     "DEFAULT_PARSER_CLASSES": ["pcm.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -191,6 +196,23 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "pcm.handlers.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["pcm.throttles.UserThrottle", "pcm.throttles.AnonThrottle"],
 }
+
+# API tokens (pcm/tokens.py): django-rest-knox keeps a SHA-512 digest of each key, never the
+# key. A token expires this many days after it is made unless it is made with another expiry.
+PCM_TOKEN_TTL_DAYS = envint("PCM_TOKEN_TTL_DAYS", 90)
+if PCM_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured(
+        "PCM_TOKEN_TTL_DAYS must be 1 or more (a token that never expires is asked for "
+        "one by one: manage.py pcm_token create --expires never)"
+    )
+KNOX_TOKEN_MODEL = "pcm.ApiToken"  # noqa: S105 (a model, not a secret)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=PCM_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",  # what clients send since DRF's own tokens
+}
+# knox's own migrations would create its default token table even though pcm.ApiToken
+# replaces it: an empty table nothing uses.
+MIGRATION_MODULES = {"knox": None}
 
 # Request rates ("600/min"; empty: no limit). Counted in Django's cache: per process with
 # the default local-memory cache, shared with a shared cache (e.g. PCM_CACHE_URL=redis://).

@@ -10,11 +10,10 @@ import io
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import openstack_lab, peers
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_key
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +53,7 @@ def bob(db):
 def api(bob) -> APIClient:
     """bob's client, authenticated with his token as a script would be."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=bob)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(bob)}")
     return client
 
 

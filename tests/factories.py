@@ -16,6 +16,7 @@ from clouds.models import (
     SizeMapping,
     SubnetMapping,
 )
+from pcm.tokens import create_token
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -130,3 +131,8 @@ class RoleFactory(factory.django.DjangoModelFactory):
     def allowed_subnets(self, create, extracted, **kwargs):
         if create and extracted:
             self.allowed_subnets.set(extracted)
+
+
+def api_key(user, *, read_only: bool = False, **options) -> str:
+    """The key of a new API token of `user`, made as the admin and `pcm_token` make them."""
+    return create_token(user, read_only=read_only, **options)[1]

@@ -14,11 +14,11 @@ import re
 import pytest
 import requests
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from clouds.models import SizeMapping
 from instances.models import Instance
 from tests.browser import chromium
+from tests.factories import api_key
 
 if not chromium.required() and chromium.missing():
     pytest.skip(chromium.missing(), allow_module_level=True)
@@ -48,8 +48,7 @@ def token(bob) -> dict[str, str]:
     referenced may not do before the test ends; on PostgreSQL that session would keep
     the test database from being dropped.
     """
-    key, _ = Token.objects.get_or_create(user=bob)
-    return {"Authorization": f"Token {key.key}", "Connection": "close"}
+    return {"Authorization": f"Token {api_key(bob)}", "Connection": "close"}
 
 
 def served_size(live_server, token, cloud: str, size: str) -> str:

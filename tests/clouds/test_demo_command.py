@@ -49,6 +49,24 @@ def test_running_it_again_keeps_the_data_and_the_password():
     assert get_user_model().objects.get(username="admin").check_password(password)
 
 
+def test_each_run_prints_a_fresh_working_token_and_revokes_the_previous_one():
+    from rest_framework.test import APIClient
+
+    from pcm.models import ApiToken
+
+    def works(key: str) -> bool:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client.get("/pcm_api/v2/clouds").status_code == 200
+
+    first = re.search(r"^API token of 'admin': ([0-9a-f]{64})$", demo(), re.M).group(1)
+    second = re.search(r"^API token of 'admin': ([0-9a-f]{64})$", demo(), re.M).group(1)
+
+    assert first != second
+    assert works(second) and not works(first)
+    assert ApiToken.objects.filter(user__username="admin").count() == 1
+
+
 def test_the_demo_mappings_exist_at_the_peers_the_demo_clouds_point_to(moto, mimic):
     from clouds.models import ImageMapping, SizeMapping, SubnetMapping
     from clouds.services import MappingCheck

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from instances.models import Instance
 from providers.inventory.builtin import BuiltinInventory
+from tests.factories import api_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def in_threads(count: int, job):
 def test_fifty_concurrent_creates_at_the_edge_of_a_quota_never_exceed_it(aws, bob):
     aws.quota_instances = 10
     aws.save()
-    token = Token.objects.create(user=bob).key
+    token = api_key(bob)
 
     def create(n):
         client = APIClient()

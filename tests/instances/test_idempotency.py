@@ -64,12 +64,13 @@ def test_a_refused_request_frees_its_key(client_api, aws):
 
 
 def test_keys_belong_to_their_user(client_api, aws, alice):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from tests.factories import api_key
 
     post(client_api, {"size": "small"}, "shared")
     other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {api_key(alice)}")
 
     response = other.post(URL, {"size": "small"}, format="json", HTTP_IDEMPOTENCY_KEY="shared")
 

@@ -87,11 +87,10 @@ def test_the_api_lists_orphans_for_operators(client_api, aws, running):
 
 def test_the_orphans_are_refused_to_a_read_only_user_and_hidden_from_others(aws, running):
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     from clouds.models import CloudAccess
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, api_key
 
     readers = Group.objects.create(name="readers")
     CloudAccess.objects.create(group=readers, cloud=aws, level="read")
@@ -100,8 +99,7 @@ def test_the_orphans_are_refused_to_a_read_only_user_and_hidden_from_others(aws,
 
     def get(user):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(user)}")
         return client.get(f"{URL}/orphans")
 
     assert get(erin).status_code == 403

@@ -141,3 +141,11 @@ def test_only_what_may_call_a_cloud_documents_a_503(schema):
         "DELETE /pcm_api/v2/clouds/{cloud}/instances/{instance}",
         "GET /pcm_api/v2/clouds/{cloud}/instances/{instance}/console_log",
     }
+
+
+def test_it_describes_the_token_header(schema):
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "`Token <key>`" in scheme["description"]
+    assert {"tokenAuth": []} in schema["paths"]["/pcm_api/v2/clouds"]["get"]["security"]

@@ -21,11 +21,11 @@ import pytest
 import requests
 from django.conf import settings
 from django_q.models import OrmQ, Task
-from rest_framework.authtoken.models import Token
 
 from clouds.services import provider_for
 from instances.models import Instance, InstanceEvent
 from tests import fault_proxy
+from tests.factories import api_key
 from tests.instances.test_qcluster import running_qcluster, wait_for
 
 ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
@@ -91,7 +91,7 @@ def test_two_clusters_on_postgresql_create_every_instance_exactly_once(
     clusters, calls, aws, bob, live_server
 ):
     processes, logs = clusters
-    token = Token.objects.create(user=bob).key
+    token = api_key(bob)
 
     sessions: list[requests.Session] = []
     local = threading.local()

@@ -31,10 +31,9 @@ import time
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
 from providers import registry
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_key
 from tests.fault_proxy import Faults, proxy
 from tests.instances.test_qcluster import wait_for
 from tests.soak import report
@@ -191,7 +190,7 @@ def tokens(bob, count: int) -> list[str]:
     for index in range(count):
         user = UserFactory(username=f"soak-{index:02}")
         user.groups.add(operators)
-        keys.append(Token.objects.create(user=user).key)
+        keys.append(api_key(user))
     return keys
 
 

@@ -1,7 +1,8 @@
-"""`manage.py pcm_demo`: the demo configuration and an `admin` user, once.
+"""`manage.py pcm_demo`: the demo configuration and an `admin` user, once; a fresh API key.
 
 Run by `make run`. It changes nothing that is already there: the demo configuration is
 loaded only into a database without clouds, and the admin user is created only if missing.
+Only the admin's demo token is made anew each time (its key cannot be shown again).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from clouds.models import Cloud
 from clouds.services import catalogue_sync, cloud_check, mappings_check, provider_for
+from pcm.models import ApiToken
+from pcm.tokens import create_token
 from providers.base import ProviderError
 
 # The demo clouds point at local emulators (moto, mimic), which accept any credentials.
@@ -25,6 +27,7 @@ DEMO_CREDENTIALS = {
 # mimic invents new image ids each time it starts, moto new subnet ids: the demo finds its
 # images by name, and moto's default subnet by its zone.
 MOTO_SUBNET_ZONE = "us-east-1a"
+DEMO_TOKEN = "make run"  # noqa: S105 (the name of the admin's token that each run replaces)
 MIMIC_IMAGES = {
     "centos-9": "CentOS 7 (PVHVM)",
     "ubuntu-22.04": "Ubuntu 14.04 LTS (Trusty Tahr) (PVHVM)",
@@ -73,8 +76,9 @@ class Command(BaseCommand):
                     "User 'admin' exists; its password is unchanged "
                     "(manage.py changepassword admin sets a new one)."
                 )
-            token, _ = Token.objects.get_or_create(user=admin)
-            self.stdout.write(f"API token of 'admin': {token.key}")
+            ApiToken.objects.filter(user=admin, name=DEMO_TOKEN).delete()
+            _, key = create_token(admin, name=DEMO_TOKEN)  # scripts/fuzz.sh reads the line below
+            self.stdout.write(f"API token of 'admin': {key}")
         if map_peer_ids:
             self.map_mimic_images()
             self.map_moto_subnet()
