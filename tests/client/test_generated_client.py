@@ -31,9 +31,20 @@ def generated(tmp_path, anonymous, monkeypatch):
     config.write_text("post_hooks: []\n")  # no formatter run over the generated code
     generator = shutil.which("openapi-python-client", path=str(sys.prefix) + "/bin")
     assert generator, "openapi-python-client is in requirements-dev.txt"
+    output = str(tmp_path / PACKAGE)
     subprocess.run(
-        [generator, "generate", "--path", str(schema), "--meta", "none"]
-        + ["--output-path", str(tmp_path / PACKAGE), "--config", str(config)],
+        [
+            generator,
+            "generate",
+            "--path",
+            str(schema),
+            "--meta",
+            "none",
+            "--output-path",
+            output,
+            "--config",
+            str(config),
+        ],
         check=True,
         capture_output=True,
     )
