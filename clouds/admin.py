@@ -139,7 +139,10 @@ class CloudAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "description", "provider", "enabled", "capabilities"]}),
-        ("Connection", {"fields": ["options", "credentials", "credentials_stored"]}),
+        (
+            "Connection",
+            {"fields": ["options", "credentials", "credentials_stored", "outbound_allow"]},
+        ),
         ("Largest instance", {"fields": ["max_vcpus", "max_ram_mb", "max_disk_gb"]}),
         ("Quotas", {"fields": ["quota_instances", "quota_vcpus", "quota_ram_mb"]}),
         (
@@ -375,7 +378,15 @@ class InventoryBackendAdmin(admin.ModelAdmin):
     list_filter = ["plugin"]
     search_fields = ["name", "description"]
     readonly_fields = ["credentials_stored"]
-    fields = ["name", "description", "plugin", "options", "credentials", "credentials_stored"]
+    fields = [
+        "name",
+        "description",
+        "plugin",
+        "options",
+        "outbound_allow",
+        "credentials",
+        "credentials_stored",
+    ]
 
     @admin.display(description="credentials stored", boolean=True)
     def credentials_stored(self, backend: InventoryBackend) -> bool:

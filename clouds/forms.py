@@ -131,6 +131,7 @@ class CloudForm(CredentialsForm):
             "inventory",
             "placement_group",
             "extra_allowed",
+            "outbound_allow",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -148,7 +149,7 @@ class InventoryBackendForm(CredentialsForm):
 
     class Meta:
         model = InventoryBackend
-        fields = ["name", "description", "plugin", "options"]
+        fields = ["name", "description", "plugin", "options", "outbound_allow"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

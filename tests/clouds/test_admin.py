@@ -172,7 +172,7 @@ def test_new_credentials_replace_the_stored_ones(alice_browser):
         (
             {"options": json.dumps({"region": "us-east-1", "endpoint": "http://169.254.169.254/"})},
             "options",
-            "endpoint: must not point at a link-local or cloud metadata address",
+            "endpoint: must not point at a cloud metadata address",
         ),
         (
             {"options": json.dumps({"region": "us-east-1", "endpoint": "http://[fd00:ec2::254]/"})},
