@@ -16,6 +16,7 @@ from providers.base import ProviderError
 from providers.ec2 import EC2Provider
 from providers.inventory.base import InventoryError
 from providers.inventory.http import HttpInventory
+from providers.openstack import OpenStackProvider
 from providers.outbound import Policy
 
 KEYS = {"access_key": "AKIDPCMTESTING", "secret_key": "pcm-moto-secret-value"}
@@ -195,6 +196,20 @@ def test_a_redirect_to_the_metadata_address_is_not_followed():
         ec2(url, LOOPBACK).list()
 
     assert len(asked) == 1
+
+
+def test_the_identity_service_a_driver_opens_on_its_own_is_checked_too():
+    """OpenStack's driver asks Keystone through a connection of its own making."""
+    redirect = (302, {"Location": "http://169.254.169.254/"}, "")
+    with local_server(lambda path: redirect) as (url, asked):
+        options = OpenStackProvider.validate_options({"auth_url": url, "tenant_name": "t"})
+        secrets = {"username": "u", "password": "p4ssword"}
+        with pytest.raises(ProviderError, match=re.escape("127.0.0.1 is a loopback address")):
+            OpenStackProvider(options, secrets, outbound_policy=DEFAULT).list()
+        assert asked == []
+        with pytest.raises(ProviderError, match="/v3/auth/tokens answered 302, a redirect"):
+            OpenStackProvider(options, secrets, outbound_policy=LOOPBACK).list()
+    assert asked == ["/v3/auth/tokens"]
 
 
 def test_an_inventory_is_checked_and_redirects_are_not_followed():
