@@ -158,6 +158,7 @@ class CloudAdmin(PluginConfigAdmin):
     fieldsets = [
         (None, {"fields": ["name", "description", "provider", "enabled", "capabilities"]}),
         ("Connection", {"fields": [PluginConfigAdmin.PLACEHOLDER]}),
+        ("Where PCM may connect", {"fields": ["outbound_allow"]}),
         ("Largest instance", {"fields": ["max_vcpus", "max_ram_mb", "max_disk_gb"]}),
         ("Quotas", {"fields": ["quota_instances", "quota_vcpus", "quota_ram_mb"]}),
         (
@@ -412,6 +413,7 @@ class InventoryBackendAdmin(PluginConfigAdmin):
     fieldsets = [
         (None, {"fields": ["name", "description", "plugin"]}),
         ("Connection", {"fields": [PluginConfigAdmin.PLACEHOLDER]}),
+        ("Where PCM may connect", {"fields": ["outbound_allow"]}),
     ]
 
 

@@ -292,7 +292,7 @@ class AccessKind(Kind):
 
 KINDS = (
     Kind("inventory_backends", "inventory backend", InventoryBackend,
-         ("name", "description", "plugin", "options")),
+         ("name", "description", "plugin", "options", "outbound_allow")),
     Kind("environments", "environment", Environment, ("name", "description")),
     Kind("sizes", "size", AbstractSize, ("name", "description", "vcpus", "ram_mb", "disk_gb")),
     Kind("images", "image", AbstractImage, ("name", "description")),
@@ -303,7 +303,7 @@ KINDS = (
          "max_vcpus", "max_ram_mb", "max_disk_gb",
          "quota_instances", "quota_vcpus", "quota_ram_mb",
          "default_environment", "default_size", "default_image", "default_subnet",
-         "inventory", "placement_group", "extra_allowed"),
+         "inventory", "placement_group", "extra_allowed", "outbound_allow"),
         extra_keys=tuple(CloudKind.MAPPINGS),
     ),
     RoleKind("roles", "role", Role,

@@ -72,6 +72,7 @@ class CloudForm(PluginConfigForm):
             "inventory",
             "placement_group",
             "extra_allowed",
+            "outbound_allow",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -87,7 +88,7 @@ class InventoryBackendForm(PluginConfigForm):
 
     class Meta:
         model = InventoryBackend
-        fields = ["name", "description", "plugin"]
+        fields = ["name", "description", "plugin", "outbound_allow"]
 
 
 class MappingForm(forms.ModelForm):

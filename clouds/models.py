@@ -12,7 +12,8 @@ from django.db import models
 from django.utils import timezone
 
 from clouds import crypto
-from providers import registry
+from providers import outbound, registry
+from providers.apps import site_allowances
 from providers.base import ConfigError
 from providers.inventory.registry import inventories
 
@@ -115,7 +116,50 @@ class EncryptedCredentials(models.Model):
         self.credentials_encrypted = crypto.encrypt(value) if value else ""
 
 
-class InventoryBackend(EncryptedCredentials):
+def _default_outbound_allow() -> list[str]:
+    return list(outbound.DEFAULT_ALLOW)
+
+
+class OutboundAllowed(models.Model):
+    """Where the URLs of a cloud or an Inventory may be: public addresses, and the ranges
+    `outbound_allow` lists (providers/outbound.py). Checked on save and on every connection."""
+
+    outbound_allow = models.JSONField(
+        default=_default_outbound_allow,
+        blank=True,
+        help_text="Address ranges its URLs may be at besides public addresses, as a JSON list "
+        f"of {', '.join(outbound.WORDS)} (blank: public addresses only; cloud metadata "
+        "addresses never)",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def outbound_policy(self) -> outbound.Policy:
+        """This object's allowances and the site's (PCM_OUTBOUND_ALLOW, DEBUG)."""
+        return outbound.Policy.of(self.outbound_allow or [], site_allowances())
+
+    def clean_outbound(self, plugin: Any) -> None:
+        """ValidationError when outbound_allow is not a list of known words, or a URL option
+        resolves to an address it does not allow."""
+        if self.outbound_allow is None:  # a blank form field
+            self.outbound_allow = []
+        given = self.outbound_allow
+        if not isinstance(given, list) or not all(isinstance(word, str) for word in given):
+            raise ValidationError(
+                {"outbound_allow": f"A JSON list of {', '.join(outbound.WORDS)}, or blank"}
+            )
+        try:
+            policy = self.outbound_policy
+        except ValueError as exc:
+            raise ValidationError({"outbound_allow": str(exc).capitalize()}) from None
+        refusals = plugin.outbound_refusals(self.options, policy)
+        if refusals:
+            raise ValidationError({"options": [f"{name}: {why}" for name, why in refusals.items()]})
+
+
+class InventoryBackend(OutboundAllowed, EncryptedCredentials):
     """Where instance names come from and where systems are recorded: an Inventory plugin
     (providers/inventory/) with its options and encrypted credentials. A cloud without one
     uses the built-in Inventory with its default template."""
@@ -141,9 +185,10 @@ class InventoryBackend(EncryptedCredentials):
         except ConfigError as exc:
             messages = [f"{name}: {message}" for name, message in exc.errors.items()]
             raise ValidationError({"options": messages}) from None
+        self.clean_outbound(plugin)
 
 
-class Cloud(EncryptedCredentials):
+class Cloud(OutboundAllowed, EncryptedCredentials):
     """One cloud PCM manages: a provider plugin, its options and encrypted credentials,
     limits, quotas and defaults."""
 
@@ -287,6 +332,7 @@ class Cloud(EncryptedCredentials):
         except ConfigError as exc:
             messages = [f"{name}: {message}" for name, message in exc.errors.items()]
             raise ValidationError({"options": messages}) from None
+        self.clean_outbound(plugin)
         declared = plugin.extra_declared()
         if self.extra_allowed is None:  # a blank form field
             self.extra_allowed = []

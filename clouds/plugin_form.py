@@ -198,10 +198,18 @@ class PluginConfigForm(forms.ModelForm):
     def _update_errors(self, errors):
         # The model checks the options again, under its field "options", which this form
         # has not: this form's own check has put those messages on their fields already.
+        # Messages the form could not have found ("endpoint: resolves to ...", from the
+        # outbound check after resolving) go on the option's field.
         if hasattr(errors, "error_dict") and "options" in errors.error_dict:
             messages = errors.error_dict.pop("options")
             if not any(name.startswith(OPTION) for name in self.errors):
-                errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(messages)
+                for message in messages:
+                    text = " ".join(message.messages)
+                    name, _, why = text.partition(": ")
+                    if OPTION + name in self.fields and why:
+                        self.add_error(OPTION + name, why)
+                    else:
+                        errors.error_dict.setdefault(NON_FIELD_ERRORS, []).append(message)
             if not errors.error_dict:
                 return
         super()._update_errors(errors)

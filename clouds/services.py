@@ -43,7 +43,20 @@ def provider_for(cloud: Cloud) -> Provider:
             f"Cloud {cloud.name} has no credentials ({missing}): enter them in the admin",
             transient=False,
         )
-    return plugin(cloud.options, credentials, guard=CloudBreaker(cloud))
+    return plugin(
+        cloud.options,
+        credentials,
+        guard=CloudBreaker(cloud),
+        outbound_policy=_policy(cloud, ProviderError),
+    )
+
+
+def _policy(configured, error: type[Exception]):
+    """Where its URLs may be; a stored outbound_allow that no longer reads is an error."""
+    try:
+        return configured.outbound_policy
+    except ValueError as exc:
+        raise error(f"{configured.name}: outbound_allow: {exc}", transient=False) from None
 
 
 def _missing_secrets(plugin, credentials: dict) -> str:
@@ -68,7 +81,7 @@ def inventory_for(cloud: Cloud) -> Inventory:
             f"Inventory {backend.name} has no credentials ({missing}): enter them in the admin",
             transient=False,
         )
-    return plugin(backend.options, credentials)
+    return plugin(backend.options, credentials, outbound_policy=_policy(backend, InventoryError))
 
 
 @dataclass(frozen=True)

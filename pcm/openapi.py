@@ -15,6 +15,7 @@ class AutoSchema(openapi.AutoSchema):
         action = getattr(self.view, getattr(self.view, "action", self.method.lower()), None)
         return get_doc(action)
 
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": "Every error PCM returns.",

@@ -62,6 +62,10 @@ PCM_ENCRYPTION_KEYS = envlist("PCM_ENCRYPTION_KEYS")
 if PRODUCTION and not PCM_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("PCM_ENCRYPTION_KEYS must be set when PCM_PRODUCTION is on")
 
+# Address ranges every cloud and Inventory may be reached at, besides each one's own
+# outbound_allow: private, loopback, link-local (docs/configuration.md, "Outbound").
+PCM_OUTBOUND_ALLOW = envlist("PCM_OUTBOUND_ALLOW")
+
 # libcloud's LIBCLOUD_DEBUG writes every HTTP exchange, credentials included, to a file.
 if PRODUCTION and env("LIBCLOUD_DEBUG"):
     raise ImproperlyConfigured("LIBCLOUD_DEBUG must not be set in production: it logs credentials")

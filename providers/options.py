@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
+
+from providers import outbound
 
 
 class ConfigError(ValueError):
@@ -52,7 +53,7 @@ class Option:
                 if parts.scheme not in ("http", "https") or not parts.hostname:
                     raise ValueError("must be an http:// or https:// URL with a host")
                 if _metadata_host(parts.hostname):
-                    raise ValueError("must not point at a link-local or cloud metadata address")
+                    raise ValueError("must not point at a cloud metadata address")
         if self.choices and value not in self.choices:
             raise ValueError(f"must be one of {', '.join(self.choices)}")
         return value
@@ -82,23 +83,15 @@ def _clean(options: tuple[Option, ...], given: Any, what: str) -> dict[str, Any]
     return cleaned
 
 
-# Where clouds answer for their own machines' metadata (and credentials): a URL option that
-# pointed there would make PCM fetch them.
-METADATA_HOSTS = {"metadata.google.internal", "metadata", "metadata.azure.internal"}
-METADATA_ADDRESSES = {
-    ipaddress.ip_address("fd00:ec2::254"),
-    ipaddress.ip_address("100.100.100.200"),
-}
-
-
 def _metadata_host(host: str) -> bool:
-    if host.lower().rstrip(".") in METADATA_HOSTS:
+    """A cloud metadata service's name or address, refused whatever the cloud's policy
+    (other address forms and names are resolved and checked by Configurable.outbound_refusals)."""
+    if host.lower().rstrip(".") in outbound.METADATA_HOSTS:
         return True
     try:
-        address = ipaddress.ip_address(host)
+        return outbound.address_refusal(host, outbound.Policy.of(outbound.WORDS)) is not None
     except ValueError:
         return False
-    return address.is_link_local or address in METADATA_ADDRESSES or address.is_unspecified
 
 
 class Configurable:
@@ -118,6 +111,18 @@ class Configurable:
     def validate_options(cls, options: Any) -> dict[str, Any]:
         """The (non-secret) options, cleaned; ConfigError lists what is wrong."""
         return _clean(cls.public_options(), options, "options")
+
+    @classmethod
+    def outbound_refusals(cls, options: dict[str, Any], policy: outbound.Policy) -> dict[str, str]:
+        """{option name: why} for each URL option (cleaned) whose host resolves to an
+        address `policy` refuses."""
+        refusals = {}
+        for option in cls.options:
+            if option.kind == "url" and options.get(option.name):
+                refusal = outbound.url_refusal(options[option.name], policy)
+                if refusal:
+                    refusals[option.name] = refusal
+        return refusals
 
     @classmethod
     def validate_credentials(cls, credentials: Any) -> dict[str, Any]:

@@ -7,13 +7,21 @@ every cloud; anonymous has no credentials at all.
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests import openstack_lab, peers
 from tests.factories import UserFactory, api_key
+
+# The peers (moto, mimic, the fault proxy, the Inventory server) listen on 127.0.0.1: the
+# site allows loopback, here and in the processes the tests start (a qcluster). Django's
+# settings are read before this file, so both are set. Tests of the policy set their own.
+os.environ.setdefault("PCM_OUTBOUND_ALLOW", "loopback")
+settings.PCM_OUTBOUND_ALLOW = [*settings.PCM_OUTBOUND_ALLOW, "loopback"]
 
 
 @pytest.fixture(autouse=True)

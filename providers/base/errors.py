@@ -18,6 +18,8 @@ import urllib3
 from libcloud.common.exceptions import BaseHTTPError, RateLimitReachedError
 from libcloud.common.types import InvalidCredsError, LibcloudError
 
+from providers.outbound import OutboundRefused, short
+
 logger = logging.getLogger("providers.base")
 
 T = TypeVar("T")
@@ -66,7 +68,7 @@ class StateConflict(ProviderError):
     def __init__(self, operation: str, provider_detail: str = ""):
         message = f"The cloud refused the {operation} in the node's present state"
         if provider_detail:
-            message += f" ({provider_detail})"
+            message += f" ({short(provider_detail)})"
         super().__init__(
             message, transient=False, provider_detail=provider_detail, maybe_done=False
         )
@@ -83,7 +85,7 @@ class NotFoundAtProvider(ProviderError):
     def __init__(self, provider_detail: str = ""):
         message = "The cloud does not know this id"
         if provider_detail:
-            message += f" ({provider_detail})"
+            message += f" ({short(provider_detail)})"
         super().__init__(message, transient=False, provider_detail=provider_detail)
 
 
@@ -154,13 +156,21 @@ def throttled(exc: Exception) -> bool:
 
 
 def _detail(exc: Exception) -> str:
+    """The cloud's own text (an error body), bounded for the log; clients see it short."""
     value = getattr(exc, "value", None) or getattr(exc, "message", None) or str(exc)
-    return str(value)[:2000]
+    return str(value)[:10000]
 
 
 def translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
-    """The shared reading of libcloud-side failures."""
+    """The shared reading of libcloud-side failures. A message carries the cloud's own
+    text only short and sanitised (`short`); `provider_detail` has more, for the log."""
     detail = _detail(exc)
+    if isinstance(exc, OutboundRefused):  # PCM's own refusal: the cloud was not asked
+        return ProviderError(
+            f"The {operation} was not sent: {exc.message}",
+            transient=False,
+            maybe_done=False,
+        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return ProviderError(
             f"Cannot reach the cloud for the {operation} (no connection within {timeout} s)",
@@ -203,14 +213,14 @@ def translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
         if code == 409 and operation in NODE_ACTIONS:
             return StateConflict(operation, provider_detail=detail)
         return ProviderError(
-            f"The cloud answered {code} to the {operation}: {detail}",
+            f"The cloud answered {code} to the {operation}: {short(detail)}",
             transient=code >= 500 or throttled(exc),
             provider_detail=detail,
             maybe_done=code >= 500 and not throttled(exc),
         )
     if isinstance(exc, LibcloudError):
         return ProviderError(
-            f"The {operation} failed: {detail}", transient=False, provider_detail=detail
+            f"The {operation} failed: {short(detail)}", transient=False, provider_detail=detail
         )
     if isinstance(exc, OSError):
         return ProviderError(
@@ -218,7 +228,7 @@ def translate(exc: Exception, operation: str, timeout: int) -> ProviderError:
         )
     logger.warning("Unexpected %s from the cloud driver during %s", type(exc).__name__, operation)
     return ProviderError(
-        f"The {operation} failed: {type(exc).__name__} from the cloud driver: {detail}",
+        f"The {operation} failed: {type(exc).__name__} from the cloud driver: {short(detail)}",
         transient=False,
         provider_detail=detail,
         maybe_done=True,  # it may have failed reading an answer to a call that was made

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, TypeVar
 from libcloud.compute.base import Node as LibcloudNode
 from libcloud.compute.base import NodeDriver, NodeImage, NodeSize
 
-from providers import telemetry
+from providers import outbound, telemetry
 from providers.base.data import CreateOptions, Image, Location, Node, Size, Subnet
 from providers.base.errors import (
     ExtraError,
@@ -33,6 +33,9 @@ from providers.options import Configurable, Option
 from providers.status import Status
 
 logger = logging.getLogger("providers.base")
+
+# Every HTTP connection a driver opens is checked against its cloud's address policy.
+outbound.install()
 
 T = TypeVar("T")
 
@@ -101,9 +104,12 @@ class Provider(Configurable):
         credentials: Mapping[str, Any],
         *,
         guard: Any = None,
+        outbound_policy: outbound.Policy | None = None,
     ):
         self.settings = dict(settings)
         self.credentials = dict(credentials)
+        # Where the driver may connect (None: the site's default policy).
+        self.outbound_policy = outbound_policy
         self._driver: NodeDriver | None = None
         # Optional: an object with before_call() and after_call(reached=...) (a circuit
         # breaker) and the cloud's `name`; PCM gives one per cloud (clouds/breaker.py).
@@ -315,7 +321,8 @@ class Provider(Configurable):
     def driver(self) -> NodeDriver:
         if self._driver is None:
             try:
-                self._driver = self.connect()
+                with outbound.within(self.outbound_policy):
+                    self._driver = self.connect()
             except Exception as exc:
                 raise self._translate(exc, "connect") from None
         return self._driver
@@ -393,7 +400,8 @@ class Provider(Configurable):
             attempt += 1
             started = time.monotonic()
             try:
-                result = fn(self.driver)
+                with outbound.within(self.outbound_policy):
+                    result = fn(self.driver)
             except Exception as exc:
                 error = self._translate(exc, operation)
                 telemetry.provider_call(self.cloud_name, operation, started, error.message)
@@ -420,8 +428,12 @@ class Provider(Configurable):
         error = exc if isinstance(exc, ProviderError) else self.translate(exc, operation)
         if error is None:
             error = translate(exc, operation, self.timeout)
-        error.message = self._scrub(error.message)
-        error.provider_detail = self._scrub(error.provider_detail)
+        # The cloud's own words reach API clients short and clean; the log has them whole.
+        full = self._scrub(error.provider_detail)
+        error.message = outbound.short(self._scrub(error.message), 2 * outbound.SHORT)
+        error.provider_detail = outbound.short(full)
+        if error.provider_detail != full:
+            logger.warning("%s on %s: the cloud answered %r", operation, self.cloud_name, full)
         return error
 
     def _scrub(self, text: str) -> str:

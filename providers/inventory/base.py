@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from providers import telemetry
+from providers import outbound, telemetry
 from providers.options import Configurable
 
 OPERATIONS = ("reserve", "release", "register", "unregister")
@@ -59,9 +59,17 @@ class Inventory(Configurable):
             if operation in cls.__dict__:
                 setattr(cls, operation, _observed(operation, cls.__dict__[operation]))
 
-    def __init__(self, settings: Mapping[str, Any], credentials: Mapping[str, Any]):
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        *,
+        outbound_policy: outbound.Policy | None = None,
+    ):
         self.settings = dict(settings)
         self.credentials = dict(credentials)
+        # Where a backend that connects out may connect (None: the site's default policy).
+        self.outbound_policy = outbound_policy
 
     def __repr__(self) -> str:  # never the credentials
         return f"<{type(self).__name__} {self.settings!r}>"

@@ -14,13 +14,16 @@ in `X-Request-ID`, so that the Inventory's logs and PCM's can be matched.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 import requests
 
-from providers import telemetry
+from providers import outbound, telemetry
 from providers.inventory.base import Inventory, InventoryError, SystemRecord
 from providers.options import Option
+
+logger = logging.getLogger(__name__)
 
 
 class HttpInventory(Inventory):
@@ -45,18 +48,35 @@ class HttpInventory(Inventory):
         request_id = telemetry.request_id_var.get()
         if request_id != "-":  # the id of the API request this call is made for
             headers["X-Request-ID"] = request_id
+        # Every connection checked against the backend's address policy, no redirect followed.
         try:
-            response = requests.request(
-                method, url, json=body, headers=headers, timeout=self.settings.get("timeout", 10)
-            )
+            with outbound.session(self.outbound_policy) as session:
+                response = session.request(
+                    method,
+                    url,
+                    json=body,
+                    headers=headers,
+                    timeout=self.settings.get("timeout", 10),
+                )
+        except outbound.OutboundRefused as exc:
+            raise InventoryError(
+                f"The Inventory was not called: {exc.message}", transient=False
+            ) from None
         except requests.Timeout:
             raise InventoryError("The Inventory did not answer in time", transient=True) from None
         except requests.RequestException:
             raise InventoryError("Cannot reach the Inventory", transient=True) from None
         if response.status_code >= 400 and not (method == "DELETE" and response.status_code == 404):
+            # Its body reaches API clients only short and clean; the log has it whole.
+            text = response.text
+            if len(self.credentials["token"]) >= 4:
+                text = text.replace(self.credentials["token"], "***")
+            logger.warning(
+                "The Inventory answered %s to %s %s: %r", response.status_code, method, path, text
+            )
             raise InventoryError(
                 f"The Inventory answered {response.status_code} to {method} {path}: "
-                f"{response.text[:500]}",
+                f"{outbound.short(text)}",
                 transient=response.status_code >= 500 or response.status_code == 429,
             )
         return response

@@ -32,6 +32,7 @@ def new_cloud_data(**overrides) -> dict:
         "description": "",
         "provider": "ec2",
         "enabled": "on",
+        "outbound_allow": '["private"]',
         "option__region": "eu-west-1",
         "credential__access_key": "AKIA1",
         "credential__secret_key": SECRET,
@@ -178,7 +179,7 @@ def test_one_credential_typed_replaces_that_one_and_keeps_the_others(alice_brows
         (
             {"option__endpoint": "http://169.254.169.254/"},
             "option__endpoint",
-            "must not point at a link-local or cloud metadata address",
+            "must not point at a cloud metadata address",
         ),
         ({"option__endpoint": "http://[fd00:ec2::254]/"}, "option__endpoint", "metadata address"),
         (
@@ -187,6 +188,13 @@ def test_one_credential_typed_replaces_that_one_and_keeps_the_others(alice_brows
             "metadata address",
         ),
         ({"option__region": "mars-1"}, "option__region", "unknown region; known:"),
+        # Resolved, then checked against the cloud's outbound_allow (default: private only).
+        (
+            {"option__endpoint": "http://2852039166/"},
+            "option__endpoint",
+            "169.254.169.254",
+        ),
+        ({"outbound_allow": '["everywhere"]'}, "outbound_allow", "everywhere"),
         ({"max_vcpus": "99999999999999"}, "max_vcpus", "less than or equal to"),
         (
             {"credential__access_key": "", "credential__secret_key": ""},
