@@ -198,6 +198,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "pcm.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "pcm.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "pcm.handlers.api_exception_handler",
+    "VIEW_DESCRIPTION_FUNCTION": "pcm.views.view_description",
     "DEFAULT_THROTTLE_CLASSES": ["pcm.throttles.UserThrottle", "pcm.throttles.AnonThrottle"],
 }
 

@@ -63,7 +63,8 @@ def test_the_browsable_api_works_for_a_logged_in_admin(alice_browser):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert b"LAB-1" in response.content
-    assert b"Django REST framework" in response.content
+    assert b'class="navbar-brand" rel="nofollow" href="/pcm_api/v2">PCM API</a>' in response.content
+    assert b"<title>LAB-1" in response.content
 
 
 def test_the_browsable_api_shows_errors_as_json_bodies_too(alice_browser):
@@ -71,3 +72,14 @@ def test_the_browsable_api_shows_errors_as_json_bodies_too(alice_browser):
 
     assert response.status_code == 404
     assert b"Cloud NOPE does not exist" in response.content
+
+
+def test_a_browsable_page_describes_its_own_action_not_the_whole_viewset(alice_browser):
+    from tests.factories import CloudFactory
+
+    CloudFactory(name="LAB-2")
+
+    listing = alice_browser.get("/pcm_api/v2/clouds/LAB-2/instances", HTTP_ACCEPT="text/html")
+
+    assert b"newest first, filtered by the query" in listing.content
+    assert b"Instances of one cloud." not in listing.content
