@@ -6,8 +6,11 @@ import logging
 import re
 import time
 import uuid
+from http import HTTPStatus
 
 from django.conf import settings
+from django.http import JsonResponse
+from rest_framework.renderers import BrowsableAPIRenderer
 
 from pcm import nul
 from pcm.errors import BadRequest, RequestTooLarge
@@ -104,4 +107,30 @@ class ApiPathMiddleware:
                         f"The request body is {length} bytes; at most {limit} are accepted"
                     ),
                 )
+            return as_json_error(self.get_response(request))
         return self.get_response(request)
+
+
+# Headers an error keeps when it is rewritten as JSON.
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
+
+
+def as_json_error(response):
+    """An error under /pcm_api/ that some view rendered otherwise (the schema's YAML, the
+    Swagger page's HTML 406), as the JSON error; the browsable API's pages stay HTML."""
+    content_type = response.get("Content-Type", "")
+    if response.status_code < 400 or content_type.startswith("application/json"):
+        return response
+    if isinstance(getattr(response, "accepted_renderer", None), BrowsableAPIRenderer):
+        return response
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and "error" in data and "message" in data:
+        body = {key: data[key] for key in ("error", "message", "details") if key in data}
+    else:
+        status = response.status_code
+        body = {"error": str(status), "message": HTTPStatus(status).phrase}
+    rewritten = JsonResponse(body, status=response.status_code)
+    for header in _KEPT_HEADERS:
+        if header in response:
+            rewritten[header] = response[header]
+    return rewritten

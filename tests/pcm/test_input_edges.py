@@ -120,3 +120,28 @@ def test_anonymous_client_still_gets_401_before_any_nul_check_of_the_body():
     response = APIClient().post("/pcm_api/v2/clouds", {"x": "\x00"}, format="json")
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("post", "/pcm_api/docs", 406),  # the Swagger page renders HTML only
+        ("get", "/pcm_api/schema?format=xml", 404),  # the schema renders YAML and JSON
+        ("post", "/pcm_api/schema", 405),
+    ],
+)
+def test_errors_of_the_schema_and_docs_views_are_the_json_error_too(method, path, status):
+    response = getattr(Client(), method)(path, HTTP_ACCEPT="application/json")
+
+    assert set(json.loads(response.content)) == {"error", "message"}
+    assert_json_error(response, status)
+
+
+def test_the_browsable_apis_error_pages_stay_pages(alice):
+    browser = Client()
+    browser.force_login(alice)
+
+    response = browser.get("/pcm_api/v2/clouds/NOPE", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
