@@ -60,6 +60,9 @@ def _describe(request, exc: BaseException) -> tuple[int, str, dict[str, Any], di
         return 503, f"This cloud's plugin {exc.key!r} is not installed", {}, {}
     if isinstance(exc, Http404):
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+        asked = request.GET.get("format")
+        if not message and asked:  # DRF's answer to a ?format= no renderer has
+            message = f"No format {asked!r} at {request.path}; ?format=json gives JSON"
         return 404, message or f"Nothing at {request.path}", {}, {}
     if isinstance(exc, PermissionDenied):
         return 403, str(exc) or "You do not have permission to do this", {}, {}

@@ -145,3 +145,11 @@ def test_the_browsable_apis_error_pages_stay_pages(alice):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_format_says_so(api):
+    response = api.get("/pcm_api/v2/clouds?format=xml")
+
+    assert assert_json_error(response, 404) == (
+        "No format 'xml' at /pcm_api/v2/clouds; ?format=json gives JSON"
+    )
