@@ -11,6 +11,7 @@ from django.utils import timezone
 from clouds import crypto
 from clouds.breaker import CloudBreaker
 from clouds.models import CatalogueItem, Cloud
+from clouds.signals import reachability_changed
 from pcm.errors import NotFound
 from providers import registry
 from providers.base import Provider, ProviderError
@@ -100,12 +101,19 @@ def cloud_check(*, cloud: Cloud) -> CheckResult:
         result = CheckResult(ok=False, latency_ms=None, error=exc.message)
         logger.info("Cloud %s is not reachable: %s", cloud.name, exc.message)
     # update(), not save(): an admin may be editing the cloud's configuration meanwhile.
-    Cloud.objects.filter(pk=cloud.pk).update(
-        last_check_at=timezone.now(),
-        last_check_ok=result.ok,
-        last_check_latency_ms=result.latency_ms,
-        last_check_error=result.error,
-    )
+    outcome = {
+        "last_check_at": timezone.now(),
+        "last_check_ok": result.ok,
+        "last_check_latency_ms": result.latency_ms,
+        "last_check_error": result.error,
+    }
+    row = Cloud.objects.filter(pk=cloud.pk)
+    # Compare and set: of concurrent checks that see the same change, one tells of it.
+    other = row.filter(last_check_ok=False) if result.ok else row.exclude(last_check_ok=False)
+    if other.update(**outcome):
+        reachability_changed.send(sender=Cloud, cloud=cloud, reachable=result.ok)
+    else:
+        row.update(**outcome)
     return result
 
 

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "providers.inventory",
     "clouds",
     "instances",
+    "webhooks",
 ]
 
 # django-prometheus's two middlewares come first and last, to time the whole stack.

@@ -11,10 +11,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from clouds import urls as clouds_urls
 from instances import urls as instances_urls
 from pcm.views import ApiRoot, no_such_endpoint
+from webhooks import urls as webhooks_urls
 
 api_v2 = [
     *clouds_urls.top_level,
     *instances_urls.top_level,
+    *webhooks_urls.top_level,
     path("clouds", clouds_urls.cloud_list, name="cloud-list"),
     path("clouds/<str:cloud>", clouds_urls.cloud_detail, name="cloud-detail"),
     path("clouds/<str:cloud>/", include(clouds_urls.cloud_scoped + instances_urls.cloud_scoped)),
