@@ -39,6 +39,7 @@ class ApiRoot(APIView):
                     ("roles", "role-list"),
                     ("environments", "env-list"),
                     ("instances", "all-instances"),
+                    ("webhooks", "webhook-list"),
                     ("schema", "schema"),
                     ("docs", "docs"),
                 )

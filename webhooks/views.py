@@ -13,11 +13,29 @@ from webhooks.serializers import SubscriptionSerializer
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Every webhook subscription (staff only)"),
-    retrieve=extend_schema(summary="One webhook subscription (its secret is never shown)"),
-    create=extend_schema(summary="Subscribe a URL to PCM's events"),
-    partial_update=extend_schema(summary="Change a subscription (a new secret, events...)"),
-    destroy=extend_schema(summary="Remove a subscription and its deliveries"),
+    list=extend_schema(
+        summary="Every webhook subscription (staff only)",
+        description="The subscriptions, by name: URL, event types, clouds, enabled. The "
+        "secret is never shown.",
+    ),
+    retrieve=extend_schema(
+        summary="One webhook subscription (staff only)",
+        description="The subscription by name; its secret is never shown.",
+    ),
+    create=extend_schema(
+        summary="Subscribe a URL to PCM's events (staff only)",
+        description="PCM POSTs each event the subscription wants, signed with its secret "
+        "(PCM-Signature), and retries a failed delivery for a day (docs/webhooks.md). The "
+        "URL must be http(s) at a public address, or one that outbound_allow lists.",
+    ),
+    partial_update=extend_schema(
+        summary="Change a webhook subscription (staff only)",
+        description="Any field, a new secret included; the fields not given are kept.",
+    ),
+    destroy=extend_schema(
+        summary="Remove a webhook subscription (staff only)",
+        description="The subscription and its deliveries; nothing more is sent to it.",
+    ),
 )
 class SubscriptionViewSet(viewsets.ModelViewSet):
     """Webhook subscriptions: where PCM POSTs its signed events (docs/webhooks.md)."""

@@ -106,3 +106,13 @@ def test_staff_delete_a_subscription(staff):
 
     assert staff.delete(f"{URL}/ci").status_code == 204
     assert not Subscription.objects.exists()
+
+
+def test_the_browsable_api_pages_render_for_staff(alice_browser, staff):
+    create(staff)
+
+    for path in (URL, f"{URL}/ci"):
+        page = alice_browser.get(path, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200, path
+        assert page["Content-Type"].startswith("text/html")
+        assert SECRET not in page.content.decode()
