@@ -24,6 +24,9 @@ def deliver(delivery_id: int) -> str:
     found = due.select_related("subscription", "event").first()
     if found is None:
         return "not due"
+    if not found.subscription.enabled:
+        due.update(status=DeliveryStatus.FAILED, last_error="The subscription is disabled")
+        return "disabled"
     # Compare and set: of two tasks for the same delivery, one makes the attempt.
     claimed = due.filter(attempts=found.attempts).update(
         attempts=F("attempts") + 1, next_attempt_at=now + IN_FLIGHT
@@ -46,7 +49,7 @@ def deliver(delivery_id: int) -> str:
     finished = timezone.now()
     if outcome.ok:
         fields.update(status=DeliveryStatus.DELIVERED, delivered_at=finished)
-    elif finished - event.created_at >= http.RETRY_FOR or not subscription.enabled:
+    elif finished - event.created_at >= http.RETRY_FOR:
         fields.update(status=DeliveryStatus.FAILED)
     else:
         fields.update(next_attempt_at=finished + http.backoff(attempts))

@@ -200,3 +200,17 @@ def test_no_subscription_no_event(client_api, aws, worker):
     worker.run()
 
     assert not Event.objects.exists()
+
+
+def test_a_disabled_subscription_gets_nothing_more(aws, receiver, subscribe):
+    import webhooks
+
+    hook = receiver()
+    subscription = subscribe(hook.url)
+    delivery = Delivery.objects.get(event=webhooks.emit("cloud.reachable", cloud=aws))
+    subscription.enabled = False
+    subscription.save()
+
+    assert tasks.deliver(delivery.pk) == "disabled"
+    assert hook.requests == 0
+    assert webhooks.emit("cloud.unreachable", cloud=aws) is None
