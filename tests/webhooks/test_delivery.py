@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,8 @@ def test_a_receiver_hears_each_step_of_a_life_once_signed(
     hook = receiver()
     subscribe(hook.url)
 
-    created = client_api.post(URL, {"size": "small", "role": "web"}).json()
+    body = {"size": "small", "role": "web", "user_data": "#cloud-config\n# user-data-marker\n"}
+    created = client_api.post(URL, body).json()
     worker.run()
     instance = f"{URL}/{created['id']}"
     for status in ("reboot", "stopped"):
@@ -51,6 +53,8 @@ def test_a_receiver_hears_each_step_of_a_life_once_signed(
     assert first["instance"]["id"] == created["id"]
     assert last["instance"]["status"] == "deleted"
     assert set(first) == {"id", "type", "created_at", "cloud", "instance"}
+    assert first["instance"]["user_data_size"] > 0
+    assert "user-data-marker" not in json.dumps(hook.received)  # never the user data
     assert Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 5
 
 
