@@ -77,6 +77,9 @@ def add_error_responses(result, generator, request, public):
                 schema["properties"][field]["example"] = example
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
+        if "patch" in path_item and "requestBody" in path_item["patch"]:
+            # A PATCH without a body changes nothing and answers 200, as an empty one does.
+            path_item["patch"]["requestBody"].pop("required", None)
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             statuses = dict(ERROR_STATUSES)

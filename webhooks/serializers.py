@@ -6,10 +6,21 @@ from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from clouds.models import Cloud
+from pcm.errors import BadRequest
 from webhooks.models import Subscription
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, as the schema says: not 0, 1, "yes" or "on"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
+    enabled = StrictBooleanField(required=False, help_text="False: nothing is sent to it")
     secret = serializers.CharField(
         write_only=True,
         min_length=16,
@@ -50,6 +61,25 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at"]
 
+    def to_internal_value(self, data):
+        # As everywhere in PCM, a field the API does not take is an error, never ignored.
+        if isinstance(data, dict):
+            accepted = [name for name, field in self.fields.items() if not field.read_only]
+            unknown = sorted(set(data) - set(accepted))
+            if unknown:
+                raise BadRequest(
+                    f"Unknown field(s) {', '.join(unknown)}; accepted: {', '.join(accepted)}"
+                )
+            # DRF would take an object's keys for a list, and a number for a string.
+            if "clouds" in data and not isinstance(data["clouds"], list):
+                raise BadRequest("clouds must be a list of cloud names")
+            for name, field in self.fields.items():
+                given = data.get(name)
+                text = isinstance(field, serializers.CharField)
+                if text and given is not None and not isinstance(given, str):
+                    raise BadRequest(f"{name} must be a string")
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         if self.instance is None and not attrs.get("secret"):
             raise serializers.ValidationError({"secret": "A secret is required"})
@@ -88,3 +118,13 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         if clouds is not None:
             instance.clouds.set(clouds)
         return instance
+
+
+class SubscriptionPatchSerializer(SubscriptionSerializer):
+    """A PATCH's body: the same fields, each optional (the ones not given are kept)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = False
+        return fields

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from pcm.auth import TokenScope
 from pcm.errors import NotFound
 from webhooks.models import Subscription
-from webhooks.serializers import SubscriptionSerializer
+from webhooks.serializers import SubscriptionPatchSerializer, SubscriptionSerializer
 
 
 @extend_schema_view(
@@ -29,6 +29,7 @@ from webhooks.serializers import SubscriptionSerializer
         "URL must be http(s) at a public address, or one that outbound_allow lists.",
     ),
     partial_update=extend_schema(
+        request=SubscriptionPatchSerializer,
         summary="Change a webhook subscription (staff only)",
         description="Any field, a new secret included; the fields not given are kept.",
     ),

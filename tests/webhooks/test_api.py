@@ -116,3 +116,41 @@ def test_the_browsable_api_pages_render_for_staff(alice_browser, staff):
         assert page.status_code == 200, path
         assert page["Content-Type"].startswith("text/html")
         assert SECRET not in page.content.decode()
+
+
+def test_an_unknown_field_is_a_400_that_lists_the_accepted_ones(staff):
+    response = create(staff, colour="red")
+
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("Unknown field(s) colour; accepted: name, url")
+
+
+def test_a_patch_without_a_body_changes_nothing(staff):
+    create(staff)
+
+    response = staff.patch(f"{URL}/ci")
+
+    assert response.status_code == 200
+    assert response.json()["url"] == "http://127.0.0.1:8999/hook"
+
+
+def test_enabled_is_true_or_false_only(staff):
+    response = create(staff, enabled=0)
+
+    assert response.status_code == 400
+    assert "enabled" in response.json()["message"]
+
+
+def test_clouds_is_a_list(staff):
+    response = create(staff, clouds={})
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "clouds must be a list of cloud names"
+
+
+def test_a_name_or_url_is_a_string(staff):
+    for body in ({"name": 0}, {"url": 1}):
+        response = create(staff, **body)
+
+        assert response.status_code == 400
+        assert response.json()["message"] == f"{next(iter(body))} must be a string"
