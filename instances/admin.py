@@ -253,6 +253,9 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
             longest, _ = maximum(instance.role, instance.environment)
             if longest is not None:
                 wanted = min(wanted, now + longest)
+            if wanted <= instance.expires_at:  # an extension never shortens
+                messages.warning(request, f"{instance.name}: already at its maximum lease")
+                continue
             try:
                 done = instance_set_expiry(
                     instance=instance,
