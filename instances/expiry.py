@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from instances.models import Instance, InstanceEvent
 from instances.services import instance_delete
+from instances.signals import lease_expired, lease_expiring
 from pcm.errors import PCMError
 from providers.status import Status
 
@@ -60,6 +61,8 @@ def warn_expiring(now: datetime | None = None) -> int:
                     "the instance",
                 )
                 event.finish()
+                instance = Instance.objects.select_related("cloud").get(pk=pk)
+                lease_expiring.send(sender=Instance, instance=instance)
                 warned += 1
     return warned
 
@@ -74,12 +77,13 @@ def expire(pk, now: datetime) -> bool:
         if not claimed:
             return False
         instance = Instance.objects.select_related("cloud").get(pk=pk)
-        instance_delete(
+        deleted = instance_delete(
             instance=instance,
             user=None,
             actor=LEASE_ACTOR,
             detail=f"the lease ended at {instance.expires_at.isoformat()}",
         )
+        lease_expired.send(sender=Instance, instance=deleted)
     return True
 
 

@@ -14,9 +14,28 @@ from django_q.models import Schedule
 from clouds.services import provider_for
 from instances import expiry
 from instances.models import Instance
+from instances.signals import lease_expired, lease_expiring
 from instances.tasks import expire_leases
 
 URL = "/pcm_api/v2/clouds/AWSLAB-1/instances"
+
+
+@pytest.fixture
+def heard():
+    """What other apps (webhooks) hear: (signal, instance id), in order."""
+    got: list[tuple[str, str]] = []
+
+    def expiring(sender, instance, **kwargs):
+        got.append(("expiring", str(instance.pk)))
+
+    def expired(sender, instance, **kwargs):
+        got.append(("expired", str(instance.pk)))
+
+    lease_expiring.connect(expiring)
+    lease_expired.connect(expired)
+    yield got
+    lease_expiring.disconnect(expiring)
+    lease_expired.disconnect(expired)
 
 
 def ends(pk, when) -> None:
@@ -88,7 +107,7 @@ def test_an_unexpired_instance_stays(client_api, aws, worker):
 
 
 @pytest.mark.django_db
-def test_a_second_run_does_not_delete_again(client_api, aws, worker):
+def test_a_second_run_does_not_delete_again(client_api, aws, worker, heard):
     body = client_api.post(URL, {"size": "small", "lease": 60}).json()
     worker.run()
     now = timezone.now() + timedelta(minutes=2)
@@ -97,6 +116,7 @@ def test_a_second_run_does_not_delete_again(client_api, aws, worker):
     assert expiry.expire(body["id"], now) is False
     assert expiry.expire_leases(now) == 0
     assert Instance.objects.get(pk=body["id"]).events.filter(action="delete").count() == 1
+    assert heard == [("expired", body["id"])]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -130,7 +150,7 @@ def test_two_runs_racing_delete_each_instance_once(client_api, aws, worker):
 
 
 @pytest.mark.django_db
-def test_a_warning_comes_once_within_the_warning_time(client_api, aws, worker, settings):
+def test_a_warning_comes_once_within_the_warning_time(client_api, aws, worker, settings, heard):
     settings.PCM_LEASE_WARNING = 3600
     soon = client_api.post(URL, {"size": "small", "lease": "PT50M"}).json()
     later = client_api.post(URL, {"size": "small", "lease": "PT2H"}).json()
@@ -144,6 +164,7 @@ def test_a_warning_comes_once_within_the_warning_time(client_api, aws, worker, s
     assert detail.startswith("the lease ends at ")
     assert lease_events(later["id"]) == []
     assert Instance.objects.get(pk=soon["id"]).status == "running"
+    assert heard == [("expiring", soon["id"])]
 
 
 @pytest.mark.django_db
