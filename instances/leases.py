@@ -20,6 +20,8 @@ from clouds.models import Environment, Role
 from pcm.errors import BadRequest
 
 ACCEPTED = 'an ISO 8601 duration such as "PT8H" or "P3D", or a number of seconds'
+# Far enough for any lab; and now + a lease stays a date.
+LONGEST = timedelta(days=3650)
 # Months and years have no fixed length: parse_duration does not take them, and a lease
 # that means different times in February and in March would surprise.
 CALENDAR = re.compile(r"^P(?:[^T]*[YM])", re.IGNORECASE)
@@ -29,11 +31,24 @@ def parse_lease(value: Any, field: str = "lease") -> timedelta:
     """The lease a client gave; BadRequest naming the accepted forms otherwise."""
     if isinstance(value, bool):
         raise BadRequest(f"{field} must be {ACCEPTED}; got {value!r}")
+    too_long = BadRequest(f"{field} must be at most 10 years (P3650D); got {value!r}")
+    try:
+        lease = _parsed(value, field)
+    except (OverflowError, ValueError):  # beyond what a timedelta holds
+        raise too_long from None
+    if lease <= timedelta(0):
+        raise BadRequest(f"{field} must be longer than zero; got {value!r}")
+    if lease > LONGEST:
+        raise too_long
+    return lease
+
+
+def _parsed(value: Any, field: str) -> timedelta:
     if isinstance(value, int | float):
-        lease = timedelta(seconds=value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        lease = timedelta(seconds=int(value.strip()))
-    elif isinstance(value, str) and value.strip().upper().startswith("P"):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return timedelta(seconds=int(value.strip()))
+    if isinstance(value, str) and value.strip().upper().startswith("P"):
         text = value.strip().upper()
         if CALENDAR.match(text):
             raise BadRequest(
@@ -43,11 +58,8 @@ def parse_lease(value: Any, field: str = "lease") -> timedelta:
         lease = parse_duration(text)
         if lease is None:
             raise BadRequest(f"{field} {value!r} is not {ACCEPTED}")
-    else:
-        raise BadRequest(f"{field} must be {ACCEPTED}; got {value!r}")
-    if lease <= timedelta(0):
-        raise BadRequest(f"{field} must be longer than zero; got {value!r}")
-    return lease
+        return lease
+    raise BadRequest(f"{field} must be {ACCEPTED}; got {value!r}")
 
 
 def parse_time(value: Any, field: str = "expires_at") -> datetime:
