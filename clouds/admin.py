@@ -390,14 +390,22 @@ class SubnetMappingAdmin(MappingAdmin):
 
 @admin.register(Environment)
 class EnvironmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "description"]
+    list_display = ["name", "description", "default_lease", "max_lease"]
     search_fields = ["name", "description"]
 
 
 @admin.register(Role)
 class RoleAdmin(admin.ModelAdmin):
     form = RoleForm
-    list_display = ["name", "default_size", "default_image", "default_subnet", "spread_over_hosts"]
+    list_display = [
+        "name",
+        "default_size",
+        "default_image",
+        "default_subnet",
+        "spread_over_hosts",
+        "default_lease",
+        "max_lease",
+    ]
     list_filter = ["spread_over_hosts", "allowed_sizes", "allowed_images", "allowed_subnets"]
     search_fields = ["name", "description"]
     filter_horizontal = ["allowed_sizes", "allowed_images", "allowed_subnets"]

@@ -20,12 +20,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import yaml
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils.dateparse import parse_duration
+from django.utils.duration import duration_iso_string
 
 from clouds.forms import RoleForm
 from clouds.models import (
@@ -166,6 +169,8 @@ class Kind:
                 value = value.name if value is not None else None
             elif isinstance(value, dict):
                 value = dict(sorted(value.items()))
+            elif isinstance(value, timedelta):
+                value = duration_iso_string(value)  # "P7DT00H00M00S": YAML has no durations
             data[name] = value
         return data
 
@@ -197,6 +202,13 @@ class Kind:
             return [_named(target, item, n, f"{what}: {name}") for item, n in pairs]
         if model_field.many_to_one and value is not None:
             return _named(model_field.related_model, value, line, f"{what}: {name}")
+        if isinstance(model_field, models.DurationField) and value is not None:
+            # ISO 8601 ("PT8H") or seconds, as the API takes a lease.
+            parsed = parse_duration(str(value))
+            if parsed is None:
+                message = f"{what}: {name}: must be an ISO 8601 duration (PT8H, P7D) or seconds"
+                raise ConfigFileError([(line, message)])
+            return parsed
         return value
 
     def save(self, obj: models.Model, values: dict, entry: YamlMapping, what: str) -> None:
@@ -293,7 +305,8 @@ class AccessKind(Kind):
 KINDS = (
     Kind("inventory_backends", "inventory backend", InventoryBackend,
          ("name", "description", "plugin", "options", "outbound_allow")),
-    Kind("environments", "environment", Environment, ("name", "description")),
+    Kind("environments", "environment", Environment,
+         ("name", "description", "default_lease", "max_lease")),
     Kind("sizes", "size", AbstractSize, ("name", "description", "vcpus", "ram_mb", "disk_gb")),
     Kind("images", "image", AbstractImage, ("name", "description")),
     Kind("subnets", "subnet", AbstractSubnet, ("name", "description")),
@@ -308,7 +321,8 @@ KINDS = (
     ),
     RoleKind("roles", "role", Role,
              ("name", "description", "allowed_sizes", "allowed_images", "allowed_subnets",
-              "default_size", "default_image", "default_subnet", "spread_over_hosts")),
+              "default_size", "default_image", "default_subnet", "spread_over_hosts",
+              "default_lease", "max_lease")),
     AccessKind("access", "access", CloudAccess, ("group", "cloud", "level"),
                key=("group", "cloud"), required=("group",)),
 )  # fmt: skip

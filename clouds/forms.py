@@ -185,6 +185,8 @@ class RoleForm(forms.ModelForm):
             "default_image",
             "default_subnet",
             "spread_over_hosts",
+            "default_lease",
+            "max_lease",
         ]
 
     def clean(self):

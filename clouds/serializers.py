@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.duration import duration_iso_string
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -169,6 +170,23 @@ class CloudSubnetSerializer(serializers.ModelSerializer):
         fields = ["name", "provider_subnet_id", "description"]
 
 
+@extend_schema_field({"type": "string", "nullable": True, "example": "P7DT00H00M00S"})
+class IsoDurationField(serializers.Field):
+    """A lease policy's duration, as ISO 8601 (what a create's `lease` takes); null: none."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return duration_iso_string(value) if value is not None else None
+
+
+LEASE_HELP = {
+    "default_lease": "The lease of a create that names none (ISO 8601); null: none",
+    "max_lease": "The longest lease allowed (ISO 8601); null: no maximum",
+}
+
+
 class RoleSerializer(serializers.ModelSerializer):
     allowed_sizes = serializers.SlugRelatedField(
         many=True, slug_field="name", read_only=True, help_text="Empty: every size"
@@ -184,6 +202,8 @@ class RoleSerializer(serializers.ModelSerializer):
     default_subnet = serializers.SlugRelatedField(
         slug_field="name", read_only=True, allow_null=True
     )
+    default_lease = IsoDurationField(help_text=LEASE_HELP["default_lease"])
+    max_lease = IsoDurationField(help_text=LEASE_HELP["max_lease"])
 
     class Meta:
         model = Role
@@ -197,10 +217,15 @@ class RoleSerializer(serializers.ModelSerializer):
             "default_image",
             "default_subnet",
             "spread_over_hosts",
+            "default_lease",
+            "max_lease",
         ]
 
 
 class EnvironmentSerializer(serializers.ModelSerializer):
+    default_lease = IsoDurationField(help_text=LEASE_HELP["default_lease"])
+    max_lease = IsoDurationField(help_text=LEASE_HELP["max_lease"])
+
     class Meta:
         model = Environment
-        fields = ["name", "description"]
+        fields = ["name", "description", "default_lease", "max_lease"]

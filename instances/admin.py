@@ -10,6 +10,7 @@ this app, and imports run instances -> clouds, never back.
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 from functools import partial
 from urllib.parse import urlencode
 
@@ -17,15 +18,17 @@ from django.contrib import admin, messages
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.defaultfilters import pluralize
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 from clouds import admin as clouds_admin
 from clouds.access import can_operate, visible_clouds
 from clouds.admin import AMBER, GREEN, GREY, PURPLE, RED, badge
 from clouds.models import Cloud
+from instances.leases import human, maximum
 from instances.models import Instance, InstanceEvent, Orphan
-from instances.services import cloud_usage, instance_act, instance_delete
+from instances.services import cloud_usage, instance_act, instance_delete, instance_set_expiry
 from pcm.errors import PCMError
 from providers.status import Status
 
@@ -58,6 +61,39 @@ def task_links(**params) -> str:
     with suppress(NoReverseMatch):  # django-q2 shows its queue only with the ORM broker
         links.append(_admin_link("admin:django_q_ormq_changelist", "queue (all tasks)"))
     return format_html_join(" · ", "{}", ((link,) for link in links))
+
+
+# The admin's one-click extension of a lease (within the maximum that applies).
+EXTENSION = timedelta(days=1)
+
+
+class LeaseFilter(admin.SimpleListFilter):
+    """Instances by the time their lease has left."""
+
+    title = "lease"
+    parameter_name = "lease"
+    WITHIN = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("expired", "expired"),
+            ("1h", "ends within 1 hour"),
+            ("1d", "ends within 1 day"),
+            ("7d", "ends within 7 days"),
+            ("none", "no expiry"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "expired":
+            return queryset.filter(expires_at__lte=now)
+        if self.value() in self.WITHIN:
+            return queryset.filter(
+                expires_at__gt=now, expires_at__lte=now + self.WITHIN[self.value()]
+            )
+        if self.value() == "none":
+            return queryset.filter(expires_at__isnull=True)
+        return queryset
 
 
 class ReadOnlyMixin:
@@ -110,13 +146,14 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
         "size",
         "created_by",
         "age",
+        "expires_in",
     ]
-    list_filter = ["status", "cloud", "role", "environment", "subnet"]
+    list_filter = ["status", "cloud", "role", "environment", "subnet", LeaseFilter]
     search_fields = ["name", "id", "provider_id", "tags"]
     inlines = [InstanceEventInline]
     list_select_related = ["cloud", "role", "environment", "size", "created_by"]
-    actions = ["reboot_instances", "delete_instances"]
-    readonly_fields = ["status_badge", "age", "tasks", "user_data_shown"]
+    actions = ["reboot_instances", "delete_instances", "extend_leases"]
+    readonly_fields = ["status_badge", "age", "tasks", "user_data_shown", "expires_in"]
     fieldsets = [
         (None, {"fields": ["name", "cloud", "status_badge", "raw_status", "status_since"]}),
         ("At the provider", {"fields": ["provider_id", "public_ips", "private_ips"]}),
@@ -139,6 +176,8 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
                     "created_by",
                     "created_at",
                     "age",
+                    "expires_at",
+                    "expires_in",
                 ]
             },
         ),
@@ -177,6 +216,14 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
     def age(self, instance: Instance) -> str:
         return timesince(instance.created_at)
 
+    @admin.display(description="expires in", ordering="expires_at")
+    def expires_in(self, instance: Instance) -> str:
+        if instance.expires_at is None or instance.status == Status.DELETED:
+            return "-"
+        if instance.expires_at <= timezone.now():
+            return "expired"
+        return timeuntil(instance.expires_at)
+
     @admin.display(description="django-q2 tasks")
     def tasks(self, instance: Instance) -> str:
         # Task names end with the instance's id (instances/queue.py).
@@ -189,6 +236,37 @@ class InstanceAdmin(VisibleCloudsMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description="Delete selected instances (at the provider too)")
     def delete_instances(self, request, queryset):
         self._operate(request, queryset.select_related("cloud"), "delete")
+
+    @admin.action(description=f"Extend the leases of selected instances by {human(EXTENSION)}")
+    def extend_leases(self, request, queryset):
+        """By EXTENSION from the later of now and the current expiry, cut to the maximum
+        lease; instances without an expiry keep none."""
+        now = timezone.now()
+        instances = queryset.select_related("cloud", "role", "environment")
+        for instance in instances.filter(expires_at__isnull=False):
+            if not can_operate(request.user, instance.cloud):
+                messages.error(
+                    request, f"{instance.name}: you may only read cloud {instance.cloud.name}"
+                )
+                continue
+            wanted = max(now, instance.expires_at) + EXTENSION
+            longest, _ = maximum(instance.role, instance.environment)
+            if longest is not None:
+                wanted = min(wanted, now + longest)
+            if wanted <= instance.expires_at:  # an extension never shortens
+                messages.warning(request, f"{instance.name}: already at its maximum lease")
+                continue
+            try:
+                done = instance_set_expiry(
+                    instance=instance,
+                    expires_at=wanted,
+                    user=request.user,
+                    request_id=getattr(request, "id", ""),
+                )
+            except PCMError as exc:
+                messages.error(request, f"{instance.name}: {exc.message}")
+            else:
+                messages.success(request, f"{instance.name}: expires at {done.expires_at:%c} UTC")
 
     def _operate(self, request, instances, operation: str) -> None:
         """Each instance on its own: one that may not be touched says why, the others go on."""
@@ -296,6 +374,14 @@ class CloudAdmin(clouds_admin.CloudAdmin):
             text = f"{count} {noun}{pluralize(count)}"
             links.append(_admin_link(url_name, text, cloud__id__exact=cloud.pk))
         return format_html_join(" · ", "{}", ((link,) for link in links))
+
+    @admin.display(description="expires in", ordering="expires_at")
+    def expires_in(self, instance: Instance) -> str:
+        if instance.expires_at is None or instance.status == Status.DELETED:
+            return "-"
+        if instance.expires_at <= timezone.now():
+            return "expired"
+        return timeuntil(instance.expires_at)
 
     @admin.display(description="django-q2 tasks")
     def tasks(self, cloud: Cloud) -> str:

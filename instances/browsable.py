@@ -14,12 +14,15 @@ from pcm.renderers import BrowsablePage, RawForm
 
 CREATE_HELP = (
     "The create request, ready to POST: " + ", ".join(plan.CREATE_FIELDS) + ". Left out or "
-    "null, size, image, subnet and environment take the role's or the cloud's defaults; "
+    "null, size, image, subnet and environment take the role's or the cloud's defaults, and "
+    "lease (an ISO 8601 duration such as PT8H, or seconds) the role's or the environment's; "
     "extra is keyed by provider type. The answer is 202 with the new instance."
 )
 STATUS_HELP = (
     'PUT or PATCH {"status": ...}: "reboot" reboots, "stopped" stops, "running" starts '
-    '(202). PATCH {"tags": {...}} replaces the tags (200). DELETE deletes the instance.'
+    '(202). PATCH {"tags": {...}} replaces the tags (200); PATCH {"lease": "PT8H"} or '
+    '{"expires_at": "<ISO 8601 time>"} moves the end of the lease (200). DELETE deletes the '
+    "instance."
 )
 ROLES_TRIED = 10  # each is a full plan_create: a page must stay cheap
 
@@ -62,6 +65,7 @@ def create_example(cloud: Cloud) -> dict:
         "ssh_keys": [],
         "user_data": None,
         "tags": {},
+        "lease": None,
         "extra": {cloud.provider: {}},
     }
     for role in Role.objects.all()[:ROLES_TRIED]:

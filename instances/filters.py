@@ -30,6 +30,11 @@ class InstanceFilter(django_filters.FilterSet):
         field_name="tag",
         help_text="KEY:VALUE (or KEY alone), repeatable: instances that carry every one",
     )
+    expires_before = django_filters.IsoDateTimeFilter(
+        field_name="expires_at",
+        lookup_expr="lt",
+        help_text="An ISO 8601 time: instances whose lease ends before it (none without expiry)",
+    )
 
     class Meta:
         model = Instance
@@ -41,6 +46,7 @@ class InstanceFilter(django_filters.FilterSet):
             "name",
             "name_contains",
             "tag",
+            "expires_before",
         ]
 
 

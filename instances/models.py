@@ -96,6 +96,18 @@ class Instance(models.Model):
         help_text="A create was sent whose outcome is unknown (a timeout, a reset): until a "
         "listing shows the cloud without the node, the instance keeps its name and quota",
     )
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the lease ends and PCM deletes the instance; blank: no expiry",
+    )
+    warned_for = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The expires_at an 'expiring' warning was recorded for: one warning per expiry",
+    )
     task_entry = models.PositiveBigIntegerField(
         null=True,
         blank=True,

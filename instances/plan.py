@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from clouds.models import AbstractImage, AbstractSize, AbstractSubnet, Cloud, Environment, Role
 from instances.cloudinit import clean_ssh_keys, clean_user_data, combined
+from instances.leases import lease_for_create
 from instances.tags import clean_tags
 from pcm.errors import BadRequest
 from providers.base import ExtraError
@@ -25,6 +27,7 @@ CREATE_FIELDS = (
     "ssh_keys",
     "user_data",
     "tags",
+    "lease",
     "extra",
 )
 
@@ -50,6 +53,7 @@ class CreatePlan:
     # The client's own user data, as a response shows it: its SHA-256 and size in bytes.
     user_data_sha256: str = ""
     user_data_size: int | None = None
+    lease: timedelta | None = None  # None: no expiry
 
 
 def names(queryset) -> str:
@@ -155,6 +159,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         user_data=combined(ssh_keys, user_data),
         user_data_sha256=hashlib.sha256(user_data.encode()).hexdigest() if user_data else "",
         user_data_size=len(user_data.encode()) if user_data else None,
+        lease=lease_for_create(role, environment, data.get("lease")),
     )
 
 

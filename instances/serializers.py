@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from instances.choices import ACTIONS
@@ -54,6 +55,10 @@ class InstanceSerializer(serializers.ModelSerializer):
         source="raw_status", help_text="The cloud's own word for the status"
     )
     created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the lease ends and PCM deletes the instance; null: no expiry",
+    )
 
     class Meta:
         model = Instance
@@ -80,6 +85,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "updated_at",
+            "expires_at",
         ]
         read_only_fields = fields
 
@@ -91,6 +97,13 @@ class InstanceSerializer(serializers.ModelSerializer):
         data["user_data_sha256"] = data["user_data_sha256"] or None
         data["extra"] = shown_extra(instance)
         return data
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "example": "PT8H"}, {"type": "integer", "minimum": 1}]}
+)
+class LeaseField(serializers.JSONField):
+    """A lease: an ISO 8601 duration or seconds (checked by instances/leases.py)."""
 
 
 class CreateSerializer(serializers.Serializer):
@@ -129,6 +142,13 @@ class CreateSerializer(serializers.Serializer):
         help_text="Up to 50 string tags (keys of at most 128 characters; pcm_id and pcm:... "
         "are reserved); on the cloud's own tags or metadata where it has them",
     )
+    lease = LeaseField(
+        required=False,
+        allow_null=True,
+        help_text='How long the instance may live: an ISO 8601 duration ("PT8H", "P3D"; no '
+        "months or years) or a number of seconds; omitted: the role's or the environment's "
+        "default lease. Above their maximum lease: 400. The response's expires_at says when",
+    )
     extra = serializers.DictField(
         child=serializers.DictField(),
         required=False,
@@ -145,7 +165,7 @@ class ActionSerializer(serializers.Serializer):
 
 
 class PatchSerializer(serializers.Serializer):
-    """A PATCH: an action (as PUT) or new tags, one of the two."""
+    """A PATCH: an action (as PUT), new tags, or a new expiry (expires_at or lease): one."""
 
     status = serializers.ChoiceField(
         choices=list(ACTIONS),
@@ -156,6 +176,17 @@ class PatchSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=256),
         required=False,
         help_text="The instance's tags from now on (replaces them all)",
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="A new end of the lease (ISO 8601 time), within the maximum lease counted "
+        "from now; null: no expiry (only where no maximum applies)",
+    )
+    lease = LeaseField(
+        required=False,
+        allow_null=True,
+        help_text="A new lease counted from now (as on create); null: no expiry",
     )
 
 

@@ -184,6 +184,7 @@ def instance_create(
                 ),
                 user_data_sha256=plan.user_data_sha256,
                 user_data_size=plan.user_data_size,
+                expires_at=timezone.now() + plan.lease if plan.lease else None,
                 created_by=user if getattr(user, "pk", None) else None,
             )
             InstanceEvent.objects.create(
@@ -246,10 +247,13 @@ def instance_act(*, instance: Instance, status: str, user, request_id: str = "")
     return locked
 
 
-def instance_delete(*, instance: Instance, user, request_id: str = "") -> Instance:
+def instance_delete(
+    *, instance: Instance, user, request_id: str = "", actor: str = "", detail: str = ""
+) -> Instance:
     """Delete at the provider, in a task. A failed create that no node can carry (not live:
     no provider id, no create that may have made one) is deleted at once: nothing is left
-    at the cloud, and it must not count in quotas again while a task looks."""
+    at the cloud, and it must not count in quotas again while a task looks. `actor` and
+    `detail` name who deletes when it is not a user (the lease: instances/expiry.py)."""
     with transaction.atomic():
         locked = Instance.objects.select_for_update().get(pk=instance.pk)
         if locked.status in (Status.DELETED, Status.DELETING):
@@ -258,7 +262,11 @@ def instance_delete(*, instance: Instance, user, request_id: str = "") -> Instan
         locked.set_status(Status.DELETED if nothing_at_the_cloud else Status.DELETING)
         locked.save(update_fields=["status", "status_since", "updated_at"])
         event = InstanceEvent.objects.create(
-            instance=locked, actor=_actor(user), action="delete", request_id=request_id
+            instance=locked,
+            actor=actor or _actor(user),
+            action="delete",
+            request_id=request_id,
+            detail=detail,
         )
         if nothing_at_the_cloud:
             event.finish()
@@ -288,6 +296,29 @@ def instance_set_tags(*, instance: Instance, tags, user, request_id: str = "") -
             event.detail = "kept by PCM (the cloud has no tags of its own)"
             event.save(update_fields=["detail"])
             event.finish()
+    return locked
+
+
+def instance_set_expiry(
+    *, instance: Instance, expires_at, user, request_id: str = "", detail: str = ""
+) -> Instance:
+    """PATCH expires_at or lease, already checked against the maximum (instances/leases.py):
+    the instance expires then (None: never); an event records who moved it."""
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if locked.status in (Status.DELETED, Status.DELETING):
+            raise Conflict(f"Instance {locked.name} is {locked.status}: its lease is over")
+        locked.expires_at = expires_at
+        locked.save(update_fields=["expires_at", "updated_at"])
+        shown = expires_at.isoformat() if expires_at else "never"
+        event = InstanceEvent.objects.create(
+            instance=locked,
+            actor=_actor(user),
+            action="lease",
+            request_id=request_id,
+            detail=detail or f"expires at {shown}",
+        )
+        event.finish()
     return locked
 
 

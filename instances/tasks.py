@@ -9,7 +9,7 @@ from django.conf import settings
 from django_q.tasks import async_task
 
 from clouds.models import Cloud
-from instances import idempotency, queue, worker
+from instances import expiry, idempotency, queue, worker
 from pcm.middleware import request_id_var
 
 
@@ -56,3 +56,8 @@ def prune() -> dict[str, int]:
         "idempotency records": idempotency.prune(),
         "successful tasks": queue.prune_successes(settings.PCM_KEEP_TASKS),
     }
+
+
+def expire_leases() -> dict[str, int]:
+    """Scheduled each minute: warn of leases about to end, delete the ended ones."""
+    return {"warned": expiry.warn_expiring(), "expired": expiry.expire_leases()}

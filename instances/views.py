@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from clouds.access import can_operate, cloud_for, visible_clouds
-from instances import browsable, idempotency, services
+from instances import browsable, idempotency, leases, services
 from instances.filters import AllInstancesFilter, InstanceFilter
 from instances.models import Instance, Orphan
 from instances.serializers import (
@@ -30,6 +31,9 @@ UNAVAILABLE = OpenApiResponse(
     description="The cloud is disabled, cannot be reached or keeps failing, the Inventory "
     "cannot be reached, or the cloud's plugin is not installed"
 )
+# What one PATCH may change: one of these kinds.
+PATCH_KINDS = (("status",), ("tags",), ("expires_at", "lease"))
+PATCH_FIELDS = tuple(name for kind in PATCH_KINDS for name in kind)
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -212,10 +216,12 @@ class InstanceViewSet(viewsets.GenericViewSet):
         return self._act(self.get_object(operate=True), _body(request), ("status",))
 
     @extend_schema(
-        summary="Reboot, stop or start (status, as PUT), or replace the tags (tags)",
+        summary="Reboot, stop or start (status, as PUT), replace the tags, or move the expiry",
         description='{"status": ...} answers 202 as PUT does; {"tags": {...}} replaces the '
         "instance's tags and answers 200 (its status is not touched; a cloud with tags of "
-        "its own gets them in a moment). One of the two per request.",
+        'its own gets them in a moment); {"expires_at": "<ISO 8601 time>"} or {"lease": '
+        '"PT8H"} (counted from now) moves the end of the lease within the maximum lease, '
+        "null removes it where no maximum applies, and answers 200. One of these per request.",
         request=PatchSerializer,
         responses={
             200: InstanceSerializer,
@@ -227,18 +233,26 @@ class InstanceViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, cloud, instance):
         target = self.get_object(operate=True)
         data = _body(request)
-        if "tags" in data and "status" in data:
-            raise BadRequest("Give status or tags, not both in one request")
+        asked = [kind for kind in PATCH_KINDS if set(kind) & set(data)]
+        if len(asked) > 1 or len(set(data) & {"expires_at", "lease"}) > 1:
+            raise BadRequest("Give one of status, tags, expires_at or lease per request")
         if not data:  # nothing asked: nothing changes
             return Response(InstanceSerializer(target).data)
-        if "tags" not in data:
-            return self._act(target, data, ("status", "tags"))
-        unknown = sorted(set(data) - {"tags"})
+        if not asked or asked[0] == ("status",):
+            return self._act(target, data, PATCH_FIELDS)
+        unknown = sorted(set(data) - set(asked[0]))
         if unknown:
-            raise BadRequest(f"Unknown field(s) {', '.join(unknown)}; accepted: status, tags")
-        found = services.instance_set_tags(
-            instance=target, tags=data["tags"], user=request.user, request_id=request.id
-        )
+            accepted = ", ".join(PATCH_FIELDS)
+            raise BadRequest(f"Unknown field(s) {', '.join(unknown)}; accepted: {accepted}")
+        if asked[0] == ("tags",):
+            found = services.instance_set_tags(
+                instance=target, tags=data["tags"], user=request.user, request_id=request.id
+            )
+        else:
+            expires_at = leases.expiry_for_patch(target, data, timezone.now())
+            found = services.instance_set_expiry(
+                instance=target, expires_at=expires_at, user=request.user, request_id=request.id
+            )
         return Response(InstanceSerializer(found).data)
 
     def _act(self, target: Instance, data: dict, accepted: tuple[str, ...]) -> Response:

@@ -54,6 +54,7 @@ CREATE_EXAMPLES = {
     "ssh_keys": [KEY],
     "user_data": "#cloud-config\npackages: [nginx]\n",
     "tags": {"team": "web", "ticket": "OPS-1234"},
+    "lease": "PT8H",
     "extra": {"openstack": {"availability_zone": "nova"}},
 }
 READ_EXAMPLES = {
@@ -61,6 +62,7 @@ READ_EXAMPLES = {
     "ssh_keys": [KEY],
     "user_data_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "user_data_size": 31,
+    "expires_at": "2026-12-04T18:00:00Z",
 }
 EXAMPLES = {"CreateRequest": CREATE_EXAMPLES, "Instance": READ_EXAMPLES}
 

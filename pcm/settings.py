@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.dateparse import parse_duration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,19 @@ def envint(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+
+
+def envseconds(name: str, default: int) -> int:
+    """Seconds, given as a number or as an ISO 8601 duration (PT1H)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if value.isdigit():
+        return int(value)
+    parsed = parse_duration(value) if value.upper().startswith("P") else None
+    if parsed is None:
+        raise ImproperlyConfigured(f"{name}={value!r} is not seconds nor an ISO 8601 duration")
+    return int(parsed.total_seconds())
 
 
 def envlist(name: str, default: str = "") -> list[str]:
@@ -288,6 +302,9 @@ PCM_DOWN_FOR_SECONDS = envint("PCM_DOWN_FOR_SECONDS", 600)  # a failed check ref
 # minutes): not finding it proves nothing, and a create without a client token is not sent
 # again before the node has been looked for that long.
 PCM_VISIBILITY_GRACE = envint("PCM_VISIBILITY_GRACE", 300)
+# How long before a lease ends its instance gets an "expiring" event (instances/expiry.py):
+# seconds, or an ISO 8601 duration such as PT1H.
+PCM_LEASE_WARNING = envseconds("PCM_LEASE_WARNING", 3600)
 # A node absent from two reconcile listings at least this far apart is gone.
 PCM_ABSENCE_GAP = envint("PCM_ABSENCE_GAP", 60)
 # A second node carrying a live instance's PCM id (a retried create's) is destroyed.

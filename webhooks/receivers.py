@@ -1,4 +1,5 @@
-"""Where events come from: an instance's status as it is saved, a cloud's reachability.
+"""Where events come from: an instance's status as it is saved, its lease, a cloud's
+reachability.
 
 An instance remembers the status it was loaded with; a save that changes it is the
 transition (the worker and the services write statuses through save(), on a row they hold
@@ -12,6 +13,7 @@ from django.dispatch import receiver
 
 from clouds.signals import reachability_changed
 from instances.models import Instance
+from instances.signals import lease_expired, lease_expiring
 from providers.status import Status
 from webhooks.services import emit
 
@@ -50,3 +52,13 @@ def status_saved(sender, instance: Instance, created: bool, **kwargs) -> None:
 @receiver(reachability_changed)
 def cloud_reachability(sender, cloud, reachable: bool, **kwargs) -> None:
     emit("cloud.reachable" if reachable else "cloud.unreachable", cloud=cloud)
+
+
+@receiver(lease_expiring)
+def instance_expiring(sender, instance: Instance, **kwargs) -> None:
+    emit("instance.expiring", instance)
+
+
+@receiver(lease_expired)
+def instance_expired(sender, instance: Instance, **kwargs) -> None:
+    emit("instance.expired", instance)

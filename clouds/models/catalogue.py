@@ -3,12 +3,43 @@ roles with their policy."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from clouds.models.fields import SANE, name_field
 
 
-class Environment(models.Model):
+class LeasePolicy(models.Model):
+    """A role's or an environment's lease policy: the lease a create gets when it names
+    none, and the longest one it may ask for (docs/configuration.md)."""
+
+    default_lease = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="The lease of a create that names none (e.g. 8:00:00 for 8 hours); blank: "
+        "none, or the maximum where one applies",
+    )
+    max_lease = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="The longest lease a create or an extension may ask for (e.g. 7 00:00:00 "
+        "for 7 days); blank: no maximum, and instances may have no expiry",
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        for name in ("default_lease", "max_lease"):
+            value = getattr(self, name)
+            if value is not None and value.total_seconds() <= 0:
+                raise ValidationError({name: "Must be longer than zero"})
+        if self.default_lease and self.max_lease and self.default_lease > self.max_lease:
+            raise ValidationError({"default_lease": "Must not be longer than the maximum lease"})
+
+
+class Environment(LeasePolicy):
     """A PRISM environment (dev, staging, prod) that instances are associated with."""
 
     name = name_field()
@@ -67,7 +98,7 @@ class AbstractSubnet(models.Model):
         return self.name
 
 
-class Role(models.Model):
+class Role(LeasePolicy):
     """What a server on the instance does (web, db): its allowed sizes, images and subnets,
     its defaults, and scheduling hints."""
 

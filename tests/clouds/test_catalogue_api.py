@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.factories import (
@@ -109,20 +111,29 @@ def test_roles_show_their_policy(api):
         "default_image": "centos-9",
         "default_subnet": None,
         "spread_over_hosts": True,
+        "default_lease": None,
+        "max_lease": None,
     }
     assert roles["any"]["allowed_sizes"] == [] and roles["any"]["default_size"] is None
 
 
 def test_environments(api):
     EnvironmentFactory(name="prod", description="Production")
-    EnvironmentFactory(name="dev")
+    EnvironmentFactory(
+        name="dev", default_lease=timedelta(hours=8), max_lease=timedelta(days=7, minutes=30)
+    )
 
     response = api.get("/pcm_api/v2/environments")
 
     assert response.status_code == 200
     assert response.json()["results"] == [
-        {"name": "dev", "description": ""},
-        {"name": "prod", "description": "Production"},
+        {
+            "name": "dev",
+            "description": "",
+            "default_lease": "P0DT08H00M00S",
+            "max_lease": "P7DT00H30M00S",
+        },
+        {"name": "prod", "description": "Production", "default_lease": None, "max_lease": None},
     ]
     assert api.get("/pcm_api/v2/environments/nope").json()["message"] == (
         "Environment nope does not exist"

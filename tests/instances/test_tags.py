@@ -104,9 +104,15 @@ def test_a_patch_with_the_same_tags_records_nothing(client_api, tagged, worker):
     [
         ({"tags": {"pcm_id": "x"}}, "tags: the key 'pcm_id' is PCM's own"),
         ({"tags": "team=web"}, "tags must be an object of strings"),
-        ({"tags": {"a": "b"}, "status": "reboot"}, "Give status or tags, not both"),
-        ({"tags": {"a": "b"}, "size": "large"}, "Unknown field(s) size; accepted: status, tags"),
-        ({"name": "x"}, "Unknown field(s) name; accepted: status, tags"),
+        (
+            {"tags": {"a": "b"}, "status": "reboot"},
+            "Give one of status, tags, expires_at or lease per request",
+        ),
+        (
+            {"tags": {"a": "b"}, "size": "large"},
+            "Unknown field(s) size; accepted: status, tags, expires_at, lease",
+        ),
+        ({"name": "x"}, "Unknown field(s) name; accepted: status, tags, expires_at, lease"),
     ],
 )
 def test_bad_patches_are_400s(client_api, tagged, payload, message):

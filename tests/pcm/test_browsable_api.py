@@ -74,6 +74,7 @@ def test_the_create_form_is_a_working_create_request_for_the_cloud(aws, browser)
         "ssh_keys": [],
         "user_data": None,
         "tags": {},
+        "lease": None,
         "extra": {"ec2": {}},
     }
     assert b"extra is keyed by provider type" in page.content

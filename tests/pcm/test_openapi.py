@@ -70,6 +70,7 @@ def test_every_field_of_a_create_is_described_with_an_example(schema):
         "ssh_keys",
         "user_data",
         "tags",
+        "lease",
         "extra",
     }
     for name, field in create.items():
@@ -78,7 +79,7 @@ def test_every_field_of_a_create_is_described_with_an_example(schema):
     assert create["user_data"]["writeOnly"] is True
     instance = schema["components"]["schemas"]["Instance"]["properties"]
     assert "user_data" not in instance
-    for name in ("subnet", "ssh_keys", "tags", "user_data_sha256", "user_data_size"):
+    for name in ("subnet", "ssh_keys", "tags", "user_data_sha256", "user_data_size", "expires_at"):
         assert instance[name].get("example") is not None, name
 
 
@@ -86,12 +87,13 @@ def test_patch_takes_a_status_or_tags_and_lists_filter_on_tags(schema):
     item = schema["paths"]["/pcm_api/v2/clouds/{cloud}/instances/{instance}"]
     patch = item["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     properties = schema["components"]["schemas"][patch.rsplit("/", 1)[1]]["properties"]
-    assert set(properties) == {"status", "tags"}
+    assert set(properties) == {"status", "tags", "expires_at", "lease"}
     parameters = {
         p["name"]: p for p in schema["paths"]["/pcm_api/v2/instances"]["get"]["parameters"]
     }
     assert parameters["tag"]["schema"]["type"] == "array"
     assert "subnet" in parameters
+    assert parameters["expires_before"]["schema"]["format"] == "date-time"
 
 
 def operations(schema):

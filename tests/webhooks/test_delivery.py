@@ -218,3 +218,30 @@ def test_a_disabled_subscription_gets_nothing_more(aws, receiver, subscribe):
     assert tasks.deliver(delivery.pk) == "disabled"
     assert hook.requests == 0
     assert webhooks.emit("cloud.unreachable", cloud=aws) is None
+
+
+def test_a_lease_is_heard_expiring_then_expired_then_deleted_each_once(
+    client_api, aws, worker, receiver, subscribe, settings
+):
+    from instances.models import Instance
+    from instances.tasks import expire_leases
+
+    hook = receiver()
+    subscribe(hook.url, event_types=["instance.expiring", "instance.expired", "instance.deleted"])
+    created = client_api.post(URL, {"size": "small", "lease": "PT30M"}).json()
+    worker.run()
+
+    with worker.capture(execute=True):
+        expire_leases()  # within the hour's warning: expiring
+        expire_leases()  # nothing new
+    worker.run()
+    Instance.objects.filter(pk=created["id"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    with worker.capture(execute=True):
+        expire_leases()
+    worker.run()
+
+    assert hook.forged == 0
+    assert hook.types() == ["instance.expiring", "instance.expired", "instance.deleted"]
+    assert hook.received[0]["instance"]["expires_at"] is not None
