@@ -1,6 +1,8 @@
 """Query-string filters of instance lists."""
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from instances.choices import InstanceStatus
@@ -17,6 +19,19 @@ class TagFilter(django_filters.CharFilter):
         return filter_by_tags(queryset, terms) if terms else queryset
 
 
+class GivenTimeField(IsoDateTimeField):
+    """An ISO 8601 time; given empty (`?expires_before=`) it is an error, not "no filter"."""
+
+    def clean(self, value):
+        if value == "":
+            raise ValidationError("give an ISO 8601 time, e.g. 2026-12-24T18:00:00Z")
+        return super().clean(value)
+
+
+class GivenTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = GivenTimeField
+
+
 class InstanceFilter(django_filters.FilterSet):
     """The filters of one cloud's instance list (the cloud is the path's)."""
 
@@ -30,7 +45,7 @@ class InstanceFilter(django_filters.FilterSet):
         field_name="tag",
         help_text="KEY:VALUE (or KEY alone), repeatable: instances that carry every one",
     )
-    expires_before = django_filters.IsoDateTimeFilter(
+    expires_before = GivenTimeFilter(
         field_name="expires_at",
         lookup_expr="lt",
         help_text="An ISO 8601 time: instances whose lease ends before it (none without expiry)",

@@ -252,3 +252,10 @@ def test_a_bad_expires_before_is_a_400(client_api, aws):
 
     assert response.status_code == 400
     assert "expires_before" in str(response.json())
+
+
+def test_an_empty_expires_before_is_a_400_not_no_filter(client_api, aws):
+    response = client_api.get(URL, {"expires_before": ""})
+
+    assert response.status_code == 400
+    assert "expires_before: give an ISO 8601 time" in response.json()["message"]
