@@ -1,5 +1,7 @@
 """Query-string filters of instance lists."""
 
+import datetime
+
 import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
@@ -25,7 +27,14 @@ class GivenTimeField(IsoDateTimeField):
     def clean(self, value):
         if value == "":
             raise ValidationError("give an ISO 8601 time, e.g. 2026-12-24T18:00:00Z")
-        return super().clean(value)
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python takes ("-17:59").
+        try:
+            return moment.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("the time is out of range") from None
 
 
 class GivenTimeFilter(django_filters.IsoDateTimeFilter):

@@ -10,7 +10,7 @@ an expiry (a create that names no lease and finds no default gets the maximum).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -76,8 +76,17 @@ def parse_time(value: Any, field: str = "expires_at") -> datetime:
             f"got {value!r}"
         )
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
-    return parsed
+        parsed = timezone.make_aware(parsed, UTC)
+    return in_utc(parsed, field)
+
+
+def in_utc(moment: datetime, field: str) -> datetime:
+    """The time in UTC: PostgreSQL refuses offsets beyond 15:59 that Python takes
+    ("-17:59"), and a time near year 1 or 9999 may not move to UTC at all."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise BadRequest(f"{field} is out of range: {moment.isoformat()}") from None
 
 
 def human(lease: timedelta) -> str:

@@ -259,3 +259,19 @@ def test_an_empty_expires_before_is_a_400_not_no_filter(client_api, aws):
 
     assert response.status_code == 400
     assert "expires_before: give an ISO 8601 time" in response.json()["message"]
+
+
+def test_times_with_offsets_postgresql_refuses_are_taken_in_utc(client_api, aws):
+    # Python takes a "-17:59" offset, PostgreSQL does not: PCM moves such times to UTC.
+    listed = client_api.get(URL, {"expires_before": "4725-07-02T08:22:59.4-17:59"})
+    created = client_api.post(URL, {"size": "small", "lease": "PT1H"}).json()
+    later = (timezone.now() + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S") + "-17:59"
+    patched = client_api.patch(f"{URL}/{created['id']}", {"expires_at": later})
+    edge = client_api.get(URL, {"expires_before": "0001-01-01T00:00:00+01:00"})
+    naive = (timezone.now() + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%S")  # UTC
+    without_offset = client_api.patch(f"{URL}/{created['id']}", {"expires_at": naive})
+
+    assert listed.status_code == 200
+    assert patched.status_code in (200, 400), patched.content  # 400: beyond the maximum
+    assert edge.status_code == 400
+    assert without_offset.status_code == 200, without_offset.content
