@@ -9,7 +9,6 @@ from clouds.models.catalogue import AbstractImage, AbstractSize, AbstractSubnet,
 from clouds.models.connection import EncryptedCredentials, OutboundAllowed
 from clouds.models.fields import limit_field, name_field
 from providers import registry
-from providers.base import ConfigError
 from providers.inventory.registry import inventories
 
 
@@ -34,12 +33,7 @@ class InventoryBackend(OutboundAllowed, EncryptedCredentials):
             plugin = inventories.get(self.plugin)
         except registry.UnknownProvider as exc:
             raise ValidationError({"plugin": str(exc)}) from None
-        try:
-            self.options = plugin.validate_options(self.options)
-        except ConfigError as exc:
-            messages = [f"{name}: {message}" for name, message in exc.errors.items()]
-            raise ValidationError({"options": messages}) from None
-        self.clean_outbound(plugin)
+        self.clean_options(plugin)
 
 
 class Cloud(OutboundAllowed, EncryptedCredentials):
@@ -181,12 +175,7 @@ class Cloud(OutboundAllowed, EncryptedCredentials):
             plugin = registry.get(self.provider)
         except registry.UnknownProvider as exc:
             raise ValidationError({"provider": str(exc)}) from None
-        try:
-            self.options = plugin.validate_options(self.options)
-        except ConfigError as exc:
-            messages = [f"{name}: {message}" for name, message in exc.errors.items()]
-            raise ValidationError({"options": messages}) from None
-        self.clean_outbound(plugin)
+        self.clean_options(plugin)
         declared = plugin.extra_declared()
         if self.extra_allowed is None:  # a blank form field
             self.extra_allowed = []

@@ -11,6 +11,7 @@ from django.db import models
 from clouds import crypto
 from providers import outbound
 from providers.apps import site_allowances
+from providers.base import ConfigError
 
 
 class EncryptedCredentials(models.Model):
@@ -56,6 +57,16 @@ class OutboundAllowed(models.Model):
     def outbound_policy(self) -> outbound.Policy:
         """This object's allowances and the site's (PCM_OUTBOUND_ALLOW, DEBUG)."""
         return outbound.Policy.of(self.outbound_allow or [], site_allowances())
+
+    def clean_options(self, plugin: Any) -> None:
+        """The plugin's options, cleaned, and their URLs' addresses; ValidationError on
+        "options" (or "outbound_allow") otherwise."""
+        try:
+            self.options = plugin.validate_options(self.options)
+        except ConfigError as exc:
+            messages = [f"{name}: {message}" for name, message in exc.errors.items()]
+            raise ValidationError({"options": messages}) from None
+        self.clean_outbound(plugin)
 
     def clean_outbound(self, plugin: Any) -> None:
         """ValidationError when outbound_allow is not a list of known words, or a URL option
