@@ -38,13 +38,14 @@ from pyinstrument import Profiler  # noqa: E402
 def setup() -> tuple[dict, str, str]:
     from django.contrib.auth import get_user_model
 
-    from bench.run import make_rows
+    from bench.run import clear_instances, make_rows
     from clouds.models import Cloud
     from pcm.tokens import create_token
 
     call_command("migrate", verbosity=0)
     call_command("pcm_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     cloud = Cloud.objects.get(name="AWSLAB-1")
+    clear_instances()  # a DATABASE_URL's database may hold an earlier run's rows
     instance = make_rows(cloud, 1)[0]
     admin = get_user_model().objects.get(username="admin")
     headers = {"HTTP_AUTHORIZATION": f"Token {create_token(admin, name='bench')[1]}"}

@@ -89,14 +89,61 @@ class InstanceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # The columns to_representation reads: a read loads only these (fewer columns for
+    # Django to compile and fetch; anything else would load on first use).
+    READS = (
+        *("id", "name", "status", "raw_status", "provider_id", "public_ips", "private_ips"),
+        *("ssh_keys", "tags", "user_data_sha256", "user_data_size", "extra", "last_error"),
+        *("created_at", "updated_at", "expires_at", "cloud__name", "cloud__provider"),
+        *("role__name", "environment__name", "size__name", "image__name", "subnet__name"),
+        "created_by__username",
+    )
+
     def get_provider_id(self, instance: Instance) -> str | None:
         return instance.provider_id or None
 
-    def to_representation(self, instance: Instance):
+    def to_representation(self, instance: Instance) -> dict:
+        """What the fields above show, built directly: this is the API's hottest path, and
+        DRF's field machinery (a deep copy of the fields per serializer, then a lookup per
+        field) cost more than the query (docs/performance.md). The fields stay declared
+        for the schema; tests/instances/test_serializer.py holds the two outputs equal."""
+        role, subnet, created_by = instance.role, instance.subnet, instance.created_by
+        return {
+            "id": str(instance.id),
+            "name": instance.name,
+            "cloud": instance.cloud.name,
+            "role": role.name if role is not None else None,
+            "environment": instance.environment.name,
+            "size": instance.size.name,
+            "image": instance.image.name,
+            "subnet": subnet.name if subnet is not None else None,
+            "status": str(instance.status),
+            "provider_status": instance.raw_status,
+            "provider_id": instance.provider_id or None,
+            "public_ips": instance.public_ips,
+            "private_ips": instance.private_ips,
+            "ssh_keys": [str(key) for key in instance.ssh_keys],
+            "tags": {str(key): str(value) for key, value in instance.tags.items()},
+            "user_data_sha256": instance.user_data_sha256 or None,
+            "user_data_size": instance.user_data_size,
+            "extra": shown_extra(instance),
+            "last_error": instance.last_error,
+            "created_by": created_by.username if created_by is not None else None,
+            "created_at": _DATETIME.to_representation(instance.created_at),
+            "updated_at": _DATETIME.to_representation(instance.updated_at),
+            "expires_at": _DATETIME.to_representation(instance.expires_at),
+        }
+
+    def fields_representation(self, instance: Instance) -> dict:
+        """The same through DRF's fields (what to_representation must equal)."""
         data = super().to_representation(instance)
         data["user_data_sha256"] = data["user_data_sha256"] or None
         data["extra"] = shown_extra(instance)
         return data
+
+
+# DRF's own rendering of a time (ISO 8601 in the current time zone, UTC as Z).
+_DATETIME = serializers.DateTimeField()
 
 
 @extend_schema_field(

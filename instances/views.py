@@ -70,11 +70,13 @@ class InstanceViewSet(viewsets.GenericViewSet):
         """The instance, in a cloud the user may see (and act on, with `operate`; `why`
         says what needs it in the 403)."""
         if not operate:
-            # The common read, by PCM id: cloud, access and instance in one query.
+            # The common read, by PCM id: cloud, access and instance in one query, of the
+            # columns a read shows.
             found = services.instance_by_id(
                 user=self.request.user,
                 cloud_name=self.kwargs["cloud"],
                 key=self.kwargs["instance"],
+                only=InstanceSerializer.READS,
             )
             if found is not None:
                 return found
@@ -102,7 +104,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
     def list(self, request, cloud):
         """The cloud's instances, newest first, filtered by the query's terms (every term
         given must match) and paginated."""
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(self.get_queryset()).only(*InstanceSerializer.READS)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(InstanceSerializer(page, many=True).data)
 
@@ -305,7 +307,8 @@ class AllInstancesView(generics.ListAPIView):
 
     def get_queryset(self):
         clouds = visible_clouds(self.request.user)
-        return Instance.objects.filter(cloud__in=clouds).select_related(*services.RELATED)
+        instances = Instance.objects.filter(cloud__in=clouds).select_related(*services.RELATED)
+        return instances.only(*InstanceSerializer.READS)
 
 
 @extend_schema(

@@ -172,6 +172,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too, so that a real qcluster process can share their database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+# Prepared statements on PostgreSQL: PCM's reads join up to eight tables, which PostgreSQL
+# took longer to plan than to run (docs/performance.md). With server-side binding psycopg
+# prepares a query the PCM_PG_PREPARE_THRESHOLD-th time a connection runs it, and
+# PostgreSQL plans it once. 0 turns this off (a PgBouncer older than 1.21 in transaction
+# mode cannot keep prepared statements).
+PG_PREPARE_THRESHOLD = envint("PCM_PG_PREPARE_THRESHOLD", 2)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and PG_PREPARE_THRESHOLD:
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": PG_PREPARE_THRESHOLD,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

@@ -31,13 +31,15 @@ def emit(event_type: str, instance=None, *, cloud=None) -> Event | None:
     type and this cloud (None: nobody does). Each delivery is queued after the commit."""
     if event_type not in TYPES:
         raise ValueError(f"unknown event type {event_type!r}; known: {', '.join(TYPES)}")
-    cloud = cloud or (instance.cloud if instance is not None else None)
+    # By the cloud's id: an instance's cloud is loaded only when somebody wants the event.
+    cloud_id = cloud.pk if cloud is not None else getattr(instance, "cloud_id", None)
     subscriptions = Subscription.objects.filter(enabled=True)
-    if cloud is not None:
-        subscriptions = subscriptions.filter(Q(clouds=None) | Q(clouds=cloud)).distinct()
+    if cloud_id is not None:
+        subscriptions = subscriptions.filter(Q(clouds=None) | Q(clouds=cloud_id)).distinct()
     wanted = [s for s in subscriptions if s.wants(event_type)]
     if not wanted:
         return None
+    cloud = cloud or (instance.cloud if instance is not None else None)
     event = Event(type=event_type, cloud=cloud, instance=instance)
     event.payload = {
         "id": str(event.id),

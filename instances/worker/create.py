@@ -111,10 +111,14 @@ def _create(instance: Instance, provider: Provider, request_id: str) -> None:
     Instance.objects.filter(pk=instance.pk).update(
         attempts=F("attempts") + 1, node_may_exist=True, acted_at=now
     )
-    Instance.objects.filter(pk=instance.pk, status=Status.PENDING).update(
+    if Instance.objects.filter(pk=instance.pk, status=Status.PENDING).update(
         status=Status.BUILDING, status_since=now
-    )
-    instance.refresh_from_db()
+    ):
+        instance.status, instance.status_since = Status.BUILDING, now
+    # The lease is ours: nothing else counts attempts. (No refresh_from_db: it would drop
+    # the cloud and role already loaded, two more queries.)
+    instance.attempts += 1
+    instance.node_may_exist, instance.acted_at = True, now
     crash_point("before_provider_call", instance.attempts)
     try:
         options = _options(instance)

@@ -1,0 +1,75 @@
+"""An instance as the API shows it: the direct path equals what DRF's fields would show."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from instances.models import Instance
+from instances.serializers import InstanceSerializer
+from providers.status import Status
+from tests.factories import AbstractSubnetFactory, CloudFactory, RoleFactory, UserFactory
+from tests.lifecycle import catalogue  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def shown(instance: Instance) -> tuple[str, str]:
+    serializer = InstanceSerializer(instance)
+    direct = json.dumps(serializer.to_representation(instance), sort_keys=True)
+    fields = json.dumps(serializer.fields_representation(instance), sort_keys=True)
+    return direct, fields
+
+
+def bare(cloud, catalogue) -> Instance:  # noqa: F811
+    return Instance.objects.create(
+        id=uuid.uuid4(),
+        cloud=cloud,
+        name=f"node-{uuid.uuid4().hex[:6]}",
+        environment=catalogue["dev"],
+        size=catalogue["sizes"]["small"],
+        image=catalogue["images"]["centos-9"],
+    )
+
+
+def test_a_bare_instance_is_shown_alike_both_ways(catalogue):  # noqa: F811
+    instance = bare(CloudFactory(), catalogue)
+    instance = Instance.objects.get(pk=instance.pk)  # as a read loads it
+
+    direct, fields = shown(instance)
+
+    assert direct == fields
+    assert json.loads(direct)["role"] is None
+    assert json.loads(direct)["expires_at"] is None
+
+
+def test_an_instance_with_everything_set_is_shown_alike_both_ways(catalogue):  # noqa: F811
+    cloud = CloudFactory()
+    instance = bare(cloud, catalogue)
+    instance.role = RoleFactory(name="db")
+    instance.subnet = AbstractSubnetFactory(name="backend")
+    instance.created_by = UserFactory(username="carol")
+    instance.ssh_keys = ["ssh-ed25519 AAAA carol@example"]
+    instance.tags = {"team": "blue", "cost": "42"}
+    instance.public_ips, instance.private_ips = ["198.51.100.7"], ["10.0.0.7"]
+    # One member the EC2 plugin declares sensitive (hidden) and one it does not.
+    instance.extra = {"ex_userdata": "secret", "ex_keyname": "carol"}
+    instance.user_data_sha256, instance.user_data_size = "ab" * 32, 120
+    instance.provider_id, instance.raw_status = "i-0123", "pending"
+    instance.last_error = "a transient failure"
+    instance.expires_at = timezone.now() + timedelta(hours=8, microseconds=1)
+    instance.set_status(Status.BUILDING)  # an enum in memory, as a worker leaves it
+    instance.save()
+
+    for one in (instance, Instance.objects.get(pk=instance.pk)):
+        direct, fields = shown(one)
+        assert direct == fields
+    data = json.loads(direct)
+    assert data["extra"] == {"ex_keyname": "carol"}
+    assert data["status"] == "building"
+    assert data["created_by"] == "carol"
+    assert data["expires_at"].endswith("Z")
