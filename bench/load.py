@@ -143,8 +143,9 @@ def at_rate(
     its own, however many earlier ones are still unanswered (at most rate * seconds
     threads, each ending with its answer). Latency counts from the due time, so a send
     that the loaded client makes late counts as latency (no coordinated omission).
-    `achieved_per_s` is the `expect`ed answers over the time from the first due send to
-    the last answer: the rate at which the server kept up."""
+    `achieved_per_s` is the `expect`ed answers per second of the schedule's length
+    (count / rate), or of the time until the last answer when that is longer: the rate
+    at which the server kept up."""
     count = round(rate * seconds)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -177,7 +178,7 @@ def at_rate(
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(_percentile(latencies, 0.99), 1),
         "max_ms": round(max(latencies), 1),
-        "achieved_per_s": round(outcome["accepted"] / (last_answer[0] - start), 1),
+        "achieved_per_s": round(outcome["accepted"] / max(count / rate, last_answer[0] - start), 1),
     }
 
 

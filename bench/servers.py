@@ -19,7 +19,7 @@ from bench import cpu
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 started: list[subprocess.Popen] = []
-_clusters = itertools.count(1)  # numbers the clusters' logs, as several may run at once
+_serial = itertools.count(1)  # numbers the servers' logs, as several of a kind may run at once
 
 
 def free_port() -> int:
@@ -71,7 +71,7 @@ def gunicorn(workers: int = 2) -> tuple[subprocess.Popen, str]:
     """A gunicorn of PCM (with the bench's URLs) on a free port, listening; and its URL."""
     port = free_port()
     command = [str(BIN / "gunicorn"), "pcm.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-    process = start(command, f"gunicorn-{port}")
+    process = start(command, f"gunicorn-{next(_serial)}")
     wait_port(port)
     return process, f"http://127.0.0.1:{port}"
 
@@ -80,7 +80,7 @@ def cluster(workers: int, **env: str) -> subprocess.Popen:
     """A qcluster of `workers` workers, once all of them exist."""
     process = start(
         [str(BIN / "python"), "manage.py", "qcluster"],
-        f"qcluster-{next(_clusters)}-w{workers}",
+        f"qcluster-{next(_serial)}-w{workers}",
         PCM_Q_WORKERS=str(workers),
         PCM_WATCH_SECONDS="1",
         **env,

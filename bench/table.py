@@ -51,7 +51,7 @@ def _open_loop(r: dict) -> list[str]:
     ]
     lines.append(
         f"| highest rate held with p99 < {o['hold_p99_ms']} ms, creates/s | "
-        f"{o['held_rate_per_s']} | | | |"
+        f"{o['held_rate_per_s'] or 'none'} | | | |"
     )
     return lines
 

@@ -5,8 +5,10 @@ Per rate: sent, 202s, errors, p50/p99/max of the time from the scheduled send to
 and the achieved rate. Then the highest rate of STEPS the machine holds, in shorter runs,
 stepping up until one does not hold (p99 of HOLD_P99_MS or more, or an error).
 
-Between rates the instances and the queue are emptied and moto reset; the cluster and the
-proxy keep running."""
+Each rate starts from the same state: no instance, an empty queue, a fresh moto, an idle
+cluster. The cluster is stopped before the tables are emptied (its workers would go on
+writing to rows being deleted: foreign key errors, deadlocks) and a new one started;
+gunicorn and the proxy keep running."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from bench.load import at_rate
 from bench.servers import cluster, stop
 
 PROVIDER_DELAY = 0.5
+WORKERS = 8
 HOLD_P99_MS = 50
 STEPS = (10, 20, 30, 40, 50, 70, 100, 150, 200, 300)
 STEP_SECONDS = 8
@@ -22,12 +25,8 @@ STEP_SECONDS = 8
 
 def bench_open_loop(site: Site, rates: list[float], seconds: float) -> dict:
     with slow_cloud(site, PROVIDER_DELAY):
-        workers = cluster(8)
-        try:
-            runs = [_run(site, rate, seconds) for rate in rates]
-            held, steps = _highest_held(site)
-        finally:
-            stop(workers)
+        runs = [_run(site, rate, seconds) for rate in rates]
+        held, steps = _highest_held(site)
     return {
         "provider_delay_s": PROVIDER_DELAY,
         "seconds": seconds,
@@ -41,9 +40,13 @@ def bench_open_loop(site: Site, rates: list[float], seconds: float) -> dict:
 def _run(site: Site, rate: float, seconds: float) -> dict:
     clear_instances()
     site.moto.reset()
-    result = at_rate(
-        site.instances_url(), site.headers, rate=rate, seconds=seconds, body={"size": "small"}
-    )
+    workers = cluster(WORKERS)
+    try:
+        result = at_rate(
+            site.instances_url(), site.headers, rate=rate, seconds=seconds, body={"size": "small"}
+        )
+    finally:
+        stop(workers)
     print(
         f"  {rate}/s for {seconds} s: {result['accepted']} 202s of {result['sent']}, "
         f"{result['errors']} errors, p50/p99/max {result['p50_ms']}/{result['p99_ms']}/"
