@@ -43,7 +43,7 @@ def _accept(r: dict) -> list[str]:
 def _open_loop(r: dict) -> list[str]:
     o = r["open_loop"]
     lines = [
-        f"| POST to 202 at {run['rate_per_s']}/s open loop, provider +{o['provider_delay_s']} s, "
+        f"| POST to 202 at {run['rate_per_s']:g}/s open loop, provider +{o['provider_delay_s']} s, "
         f"p50/p99/max ms (202s of sent; achieved/s) | {run['p50_ms']}/{run['p99_ms']}/"
         f"{run['max_ms']} ({run['accepted']} of {run['sent']}; {run['achieved_per_s']}) | | | "
         f"p99 < {o['hold_p99_ms']} |"

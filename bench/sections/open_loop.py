@@ -48,7 +48,7 @@ def _run(site: Site, rate: float, seconds: float) -> dict:
     finally:
         stop(workers)
     print(
-        f"  {rate}/s for {seconds} s: {result['accepted']} 202s of {result['sent']}, "
+        f"  {rate:g}/s for {seconds:g} s: {result['accepted']} 202s of {result['sent']}, "
         f"{result['errors']} errors, p50/p99/max {result['p50_ms']}/{result['p99_ms']}/"
         f"{result['max_ms']} ms, achieved {result['achieved_per_s']}/s",
         flush=True,
