@@ -38,7 +38,7 @@ from pyinstrument import Profiler  # noqa: E402
 def setup() -> tuple[dict, str, str]:
     from django.contrib.auth import get_user_model
 
-    from bench.run import clear_instances, make_rows
+    from bench.fixtures import clear_instances, make_rows
     from clouds.models import Cloud
     from pcm.tokens import create_token
 
@@ -71,7 +71,7 @@ def provision(count: int) -> None:
     from django_q.models import OrmQ
     from django_q.signing import SignedPackage
 
-    from bench.run import clear_instances
+    from bench.fixtures import clear_instances
     from clouds.models import Cloud
     from clouds.services import provider_for
     from instances.models import Instance
