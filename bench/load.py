@@ -151,12 +151,14 @@ def at_rate(
     latencies: list[float] = []
     outcome = {"accepted": 0, "errors": 0}
     last_answer = [0.0]
+    sent_at: list[float] = []  # seconds into the schedule, beside latencies
 
     def send(due: float) -> None:
         status = _request(url, "POST", headers, body)
         answered = time.perf_counter()
         with lock:
             latencies.append((answered - due) * 1000)
+            sent_at.append(round(due - start, 2))
             outcome["accepted" if status == expect else "errors"] += 1
             last_answer[0] = max(last_answer[0], answered)
 
@@ -178,6 +180,10 @@ def at_rate(
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(_percentile(latencies, 0.99), 1),
         "max_ms": round(max(latencies), 1),
+        # When the slowest answers were due (seconds into the schedule) and their ms.
+        "slowest": sorted(
+            zip(sent_at, (round(ms, 1) for ms in latencies), strict=True), key=lambda s: -s[1]
+        )[:5],
         "achieved_per_s": round(outcome["accepted"] / max(count / rate, last_answer[0] - start), 1),
     }
 

@@ -77,9 +77,10 @@ def gunicorn(workers: int = 2) -> tuple[subprocess.Popen, str]:
 
 
 def cluster(workers: int, **env: str) -> subprocess.Popen:
-    """A qcluster of `workers` workers, once all of them exist."""
+    """A qcluster of `workers` workers, once all of them exist; at nice 10, as
+    docs/deploy.md runs one beside the web server."""
     process = start(
-        [str(BIN / "python"), "manage.py", "qcluster"],
+        ["nice", "-n", "10", str(BIN / "python"), "manage.py", "qcluster"],
         f"qcluster-{next(_serial)}-w{workers}",
         PCM_Q_WORKERS=str(workers),
         PCM_WATCH_SECONDS="1",

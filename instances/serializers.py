@@ -10,19 +10,26 @@ from instances.models import Instance, InstanceEvent, Orphan
 from providers import registry
 
 
-def shown_extra(instance: Instance) -> dict:
+def shown_extra(instance: Instance, declared: dict | None = None) -> dict:
     """The instance's `extra` without a member its plugin calls sensitive (PCM keeps those
-    apart, encrypted; a row older than that may still hold one)."""
-    try:
-        # The declarations alone (no driver introspection): this runs for every row read.
-        declared = registry.get(instance.cloud.provider).extra_types
-    except registry.UnknownProvider:
-        return {}
+    apart, encrypted; a row older than that may still hold one). `declared`: the plugin's
+    extra_types, when the caller has them (extra_types_of)."""
+    if declared is None:
+        declared = extra_types_of(instance.cloud.provider)
     return {
         key: value
         for key, value in (instance.extra or {}).items()
         if not getattr(declared.get(key.removeprefix("ex_")), "sensitive", True)
     }
+
+
+def extra_types_of(provider: str) -> dict:
+    """A plugin's declared extra parameters ({} for a plugin that is not installed: then
+    nothing of `extra` is shown). The declarations alone, no driver introspection."""
+    try:
+        return registry.get(provider).extra_types
+    except registry.UnknownProvider:
+        return {}
 
 
 class InstanceSerializer(serializers.ModelSerializer):
@@ -99,6 +106,10 @@ class InstanceSerializer(serializers.ModelSerializer):
         "created_by__username",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._extra_types: dict[str, dict] = {}
+
     def get_provider_id(self, instance: Instance) -> str | None:
         return instance.provider_id or None
 
@@ -108,6 +119,12 @@ class InstanceSerializer(serializers.ModelSerializer):
         field) cost more than the query (docs/performance.md). The fields stay declared
         for the schema; tests/instances/test_serializer.py holds the two outputs equal."""
         role, subnet, created_by = instance.role, instance.subnet, instance.created_by
+        # Looked up once per provider, not per row of a list.
+        declared = self._extra_types.get(instance.cloud.provider)
+        if declared is None:
+            declared = self._extra_types[instance.cloud.provider] = extra_types_of(
+                instance.cloud.provider
+            )
         return {
             "id": str(instance.id),
             "name": instance.name,
@@ -126,7 +143,7 @@ class InstanceSerializer(serializers.ModelSerializer):
             "tags": {str(key): str(value) for key, value in instance.tags.items()},
             "user_data_sha256": instance.user_data_sha256 or None,
             "user_data_size": instance.user_data_size,
-            "extra": shown_extra(instance),
+            "extra": shown_extra(instance, declared),
             "last_error": instance.last_error,
             "created_by": created_by.username if created_by is not None else None,
             "created_at": _DATETIME.to_representation(instance.created_at),

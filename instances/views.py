@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from clouds.access import can_operate, cloud_for, visible_clouds
+from clouds.access import (
+    can_operate,
+    cloud_for,
+    granted_clouds,
+    sees_every_cloud,
+    visible_clouds,
+)
 from instances import browsable, idempotency, leases, services
-from instances.filters import AllInstancesFilter, InstanceFilter
+from instances.filters import AllInstancesFilter, InstanceFilter, InstanceFilterBackend
 from instances.models import Instance, Orphan
 from instances.serializers import (
     ActionSerializer,
@@ -56,15 +61,20 @@ class InstanceViewSet(viewsets.GenericViewSet):
     """Instances of one cloud."""
 
     serializer_class = InstanceSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [InstanceFilterBackend]
     filterset_class = InstanceFilter
     lookup_url_kwarg = "instance"
 
     def get_queryset(self):
+        """The cloud's instances if the user may see it, by the cloud's name: the access
+        check is in the same query (list() tells an unknown cloud from an empty one)."""
         if getattr(self, "swagger_fake_view", False):
             return Instance.objects.none()
-        cloud = cloud_for(self.request.user, self.kwargs["cloud"])
-        return Instance.objects.filter(cloud=cloud).select_related(*services.RELATED)
+        user = self.request.user
+        instances = Instance.objects.filter(cloud__name=self.kwargs["cloud"])
+        if not sees_every_cloud(user):
+            instances = instances.filter(cloud__in=granted_clouds(user))
+        return instances.select_related(*services.RELATED)
 
     def get_object(self, *, operate: bool = False, why: str = "") -> Instance:
         """The instance, in a cloud the user may see (and act on, with `operate`; `why`
@@ -106,6 +116,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
         given must match) and paginated."""
         queryset = self.filter_queryset(self.get_queryset()).only(*InstanceSerializer.READS)
         page = self.paginate_queryset(queryset)
+        if not page:  # no row said the cloud exists and is the user's to see
+            cloud_for(request.user, cloud)
         return self.get_paginated_response(InstanceSerializer(page, many=True).data)
 
     @extend_schema(
@@ -301,7 +313,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
 )
 class AllInstancesView(generics.ListAPIView):
     serializer_class = InstanceSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [InstanceFilterBackend]
     filterset_class = AllInstancesFilter
     queryset = Instance.objects.none()
 
