@@ -63,6 +63,7 @@ def names(queryset) -> str:
 def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, optional=False):
     """One abstract size, image or subnet: known, mapped in this cloud, allowed by the
     role. An optional one (the subnet) with no default is None: the cloud's own default."""
+    mapping = None
     if given is None:
         if default is None:
             if optional and not (role_allowed is not None and role_allowed.exists()):
@@ -74,11 +75,14 @@ def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, opti
             )
         thing = default
     else:
-        thing = model.objects.filter(name=given).first()
+        # The mapping and what it maps in one query; the name alone only to say what is wrong.
+        mapping = mappings.select_related(noun).filter(**{f"{noun}__name": given}).first()
+        thing = getattr(mapping, noun) if mapping else model.objects.filter(name=given).first()
         if thing is None:
             accepted = names(model.objects.filter(mappings__cloud=cloud))
             raise BadRequest(f"{noun.capitalize()} {given} does not exist; accepted: {accepted}")
-    mapping = mappings.filter(**{noun: thing}).first()
+    if mapping is None:
+        mapping = mappings.filter(**{noun: thing}).first()
     if mapping is None:
         accepted = names(model.objects.filter(mappings__cloud=cloud))
         raise BadRequest(
@@ -95,6 +99,14 @@ def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, opti
             f"allowed: {names(role_allowed)}"
         )
     return thing, mapping
+
+
+def _default(given: str | None, role: Role | None, cloud: Cloud, noun: str):
+    """The role's default size, image or subnet, else the cloud's: looked up only when the
+    request names none (each is one more query)."""
+    if given is not None:
+        return None
+    return (role and getattr(role, f"default_{noun}")) or getattr(cloud, f"default_{noun}")
 
 
 def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
@@ -123,7 +135,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         AbstractSize,
         "size",
         data.get("size"),
-        (role and role.default_size) or cloud.default_size,
+        _default(data.get("size"), role, cloud, "size"),
         cloud.size_mappings,
         role.allowed_sizes if role else None,
     )
@@ -132,7 +144,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         AbstractImage,
         "image",
         data.get("image"),
-        (role and role.default_image) or cloud.default_image,
+        _default(data.get("image"), role, cloud, "image"),
         cloud.image_mappings,
         role.allowed_images if role else None,
     )
@@ -193,7 +205,7 @@ def _subnet(cloud: Cloud, role: Role | None, given: str | None, extra: dict[str,
         AbstractSubnet,
         "subnet",
         given,
-        (role and role.default_subnet) or cloud.default_subnet,
+        _default(given, role, cloud, "subnet"),
         cloud.subnet_mappings,
         role.allowed_subnets if role else None,
         optional=True,

@@ -168,8 +168,11 @@ def instance_create(
             no_key = connection.features.has_select_for_no_key_update
             locked = Cloud.objects.select_for_update(no_key=no_key).get(pk=cloud.pk)
             check_quotas(locked, plan.size)
+            # The task first, so that the row is written once, with its queue entry.
+            entry = queue.enqueue("provision", pcm_id, request_id)
             instance = Instance.objects.create(
                 id=pcm_id,
+                task_entry=entry,
                 cloud=cloud,
                 name=name,
                 role=plan.role,
@@ -196,7 +199,6 @@ def instance_create(
             )
             if on_created:
                 on_created(instance)
-            queue.drive("provision", instance.pk, request_id)
     except BaseException as exc:
         _release(inventory, cloud, name)
         if isinstance(exc, IntegrityError):

@@ -45,15 +45,35 @@ PAGE_SIZE = 1000
 MAX_PAGES = 1000
 
 
+# Where DescribeInstances names the public addresses of an instance's network interfaces
+# and of their secondary private addresses (an Elastic IP associated with either).
+ASSOCIATED_IPS = (
+    "networkInterfaceSet/item/association/publicIp",
+    "networkInterfaceSet/item/privateIpAddressesSet/item/association/publicIp",
+)
+
+
 class PagingEC2NodeDriver(EC2NodeDriver):
     """libcloud's EC2 driver reads one DescribeInstances answer; EC2 pages its listings
     (moto at 100 reservations by default), so past one page nodes went missing: this one
     asks in pages and follows NextToken, each page asked again when it fails. A lookup by
-    instance ids is one call (EC2 refuses MaxResults with ids)."""
+    instance ids is one call (EC2 refuses MaxResults with ids).
+
+    libcloud then asks DescribeAddresses for the nodes' Elastic IPs: one more call to the
+    cloud per look, which doubled the time of every look at a cloud's latency. The
+    addresses are in the DescribeInstances answer already (_to_node reads them there)."""
 
     def list_nodes(self, ex_node_ids=None, ex_filters=None):
         if ex_node_ids:
-            return super().list_nodes(ex_node_ids=ex_node_ids, ex_filters=ex_filters)
+            params = {"Action": "DescribeInstances", **self._pathlist("InstanceId", ex_node_ids)}
+            if ex_filters:
+                params.update(self._build_filters(ex_filters))
+            answer = self.connection.request(self.path, params=params).object
+            return [
+                node
+                for reservation in findall(answer, "reservationSet/item", NAMESPACE)
+                for node in self._to_nodes(reservation, "instancesSet/item")
+            ]
         nodes, token = [], None
         for _ in range(MAX_PAGES):
             params = {"Action": "DescribeInstances", "MaxResults": str(PAGE_SIZE)}
@@ -71,10 +91,17 @@ class PagingEC2NodeDriver(EC2NodeDriver):
                 break
         else:
             raise LibcloudError(f"DescribeInstances did not end after {MAX_PAGES} pages")
-        addresses = self.ex_describe_addresses(nodes) if nodes else {}
-        for node in nodes:
-            node.public_ips.extend(addresses.get(node.id, []))
         return nodes
+
+    def _to_node(self, element):
+        """libcloud's node, with the public addresses of its interfaces (libcloud reads only
+        the primary one, ipAddress)."""
+        node = super()._to_node(element)
+        for path in ASSOCIATED_IPS:
+            for address in findall(element, path, NAMESPACE):
+                if address.text and address.text not in node.public_ips:
+                    node.public_ips.append(address.text)
+        return node
 
     # libcloud numbers CreateTags' and DeleteTags' lists from 0; EC2's query API numbers
     # them from 1 (moto refuses a DeleteTags without ResourceId.1).

@@ -181,7 +181,8 @@ def delete(instance_id: str, request_id: str = "") -> None:
         if not provider_id:
             mark_deleted(instance.pk, "no node was made", request_id)
             return
-        Instance.objects.filter(pk=instance.pk).update(provider_id=provider_id)
+        if provider_id != instance.provider_id:  # found by its tag: recorded before the call
+            Instance.objects.filter(pk=instance.pk).update(provider_id=provider_id)
         try:
             provider.destroy(provider_id)
         except NotFoundAtProvider as exc:

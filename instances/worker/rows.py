@@ -31,7 +31,14 @@ def claim(instance_id: str, statuses: set[Status]) -> Instance | str | None:
     None when there is nothing to do (another status) or BUSY when another worker holds it."""
     now = timezone.now()
     with transaction.atomic():
-        instance = Instance.objects.select_for_update().filter(pk=instance_id).first()
+        # With its cloud (every claimer calls it next), locking the instance's row alone:
+        # a lock on the cloud's row would make every worker of the cloud wait on the others.
+        instance = (
+            Instance.objects.select_related("cloud")
+            .select_for_update(of=("self",))
+            .filter(pk=instance_id)
+            .first()
+        )
         if instance is None or instance.status not in statuses:
             return None
         if instance.busy_until and instance.busy_until > now:

@@ -38,8 +38,8 @@ def test_one_list_call_per_cloud_whatever_the_number_of_instances(aws, ec2_calls
     reconcile_cloud(aws)
 
     actions = [action for action, _ in ec2_calls.seen[before:]]
-    # One listing (its elastic addresses ride along): nothing asked per instance.
-    assert actions == ["DescribeInstances", "DescribeAddresses"]
+    # One listing (its Elastic IPs are in it): nothing asked per instance.
+    assert actions == ["DescribeInstances"]
 
 
 def test_statuses_follow_the_provider(aws, three):

@@ -226,3 +226,25 @@ def test_wrong_credentials_are_a_permanent_error_that_shows_no_secret(moto_with_
     assert error.value.transient is False
     assert "refused the credentials" in error.value.message
     assert "pcm-wrong-secret-4711" not in error.value.message + error.value.provider_detail
+
+
+def test_an_elastic_ip_is_read_from_the_instances_answer_without_a_second_call(moto):
+    from tests import fault_proxy
+
+    recorded = fault_proxy.Faults()  # no fault: it forwards and records the EC2 actions
+    with fault_proxy.proxy(moto.url, recorded) as url:
+        ec2 = provider(url)
+        node = ec2.create("web-1", "t3.small", AMI, CreateOptions(pcm_id="p-eip"))
+        driver = ec2.driver
+        address = driver.ex_allocate_address()
+        driver.ex_associate_address_with_node(driver.list_nodes([node.provider_id])[0], address)
+        before = len(recorded.seen)
+
+        fetched = ec2.get(node.provider_id)
+        listed = {n.provider_id: n for n in ec2.list()}
+
+        actions = [action for action, _ in recorded.seen[before:]]
+    assert address.ip in fetched.public_ips
+    assert address.ip in listed[node.provider_id].public_ips
+    assert len(fetched.public_ips) == len(set(fetched.public_ips))  # not twice
+    assert actions == ["DescribeInstances", "DescribeInstances"]  # no DescribeAddresses
