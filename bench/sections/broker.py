@@ -12,6 +12,7 @@ from django.db import transaction
 from django_q.models import OrmQ, Task
 from django_q.tasks import async_task
 
+from bench import cpu
 from bench.fixtures import clear_instances
 from bench.servers import cluster, stop
 
@@ -27,12 +28,14 @@ def _drain(count: int, clusters: list[int]) -> dict:
     clear_instances()  # also the queue and the Task rows
     processes = [cluster(w) for w in clusters]
     try:
+        cpu_before = sum(cpu.cpu_seconds(p.pid) for p in processes)
         enqueued_at = time.monotonic()
         with transaction.atomic():
             for _ in range(count):
                 async_task(NOOP)
         started_at = time.monotonic()
         done_at = _drained(count)
+        cpu_used = sum(cpu.cpu_seconds(p.pid) for p in processes) - cpu_before
     finally:
         for process in processes:
             stop(process)
@@ -44,8 +47,14 @@ def _drain(count: int, clusters: list[int]) -> dict:
         "enqueue_per_s": round(count / (started_at - enqueued_at), 1),
         "seconds": round(seconds, 2),
         "tasks_per_s": round(count / seconds, 1),
+        # django-q2's own cost of a task: the clusters' CPU (pusher, workers, monitor).
+        "cluster_cpu_ms_per_task": round(cpu_used / count * 1000, 2),
     }
-    print(f"  {len(clusters)} x {clusters[0]} workers: {row['tasks_per_s']} tasks/s", flush=True)
+    print(
+        f"  {len(clusters)} x {clusters[0]} workers: {row['tasks_per_s']} tasks/s, "
+        f"{row['cluster_cpu_ms_per_task']} ms of cluster CPU a task",
+        flush=True,
+    )
     return row
 
 

@@ -7,6 +7,7 @@ import logging
 
 from clouds.services import inventory_for
 from instances.models import Instance
+from instances.worker.rows import by_id
 from providers.inventory.base import InventoryError, SystemRecord
 from providers.status import Status
 
@@ -16,10 +17,9 @@ logger = logging.getLogger("instances.worker")
 def inventory_sync(instance_id: str, request_id: str = "") -> None:
     """Tell the Inventory what exists: the system record, or its removal. On failure the
     reconciler tries again later; nothing else waits for it."""
-    instance = (
-        Instance.objects.select_related("cloud", "role", "environment", "size", "image")
-        .filter(pk=instance_id)
-        .first()
+    instance = by_id(
+        Instance.objects.select_related("cloud", "role", "environment", "size", "image"),
+        instance_id,
     )
     if instance is None or instance.inventory_synced:
         return

@@ -22,6 +22,15 @@ ACTION_STATES = {Status.REBOOTING: "reboot", Status.STOPPING: "stop", Status.STA
 ACTION_STATUS = {action: status for status, action in ACTION_STATES.items()}
 
 
+def by_id(instances, instance_id) -> Instance | None:
+    """The row of `instances` with this id, or None: get(), not first(), which compiles
+    and sends an ORDER BY (Instance's default ordering) to find one row by its key."""
+    try:
+        return instances.get(pk=instance_id)
+    except Instance.DoesNotExist:
+        return None
+
+
 def lease() -> timedelta:
     return timedelta(seconds=settings.PCM_LEASE_SECONDS)
 
@@ -33,11 +42,8 @@ def claim(instance_id: str, statuses: set[Status]) -> Instance | str | None:
     with transaction.atomic():
         # With its cloud (every claimer calls it next), locking the instance's row alone:
         # a lock on the cloud's row would make every worker of the cloud wait on the others.
-        instance = (
-            Instance.objects.select_related("cloud")
-            .select_for_update(of=("self",))
-            .filter(pk=instance_id)
-            .first()
+        instance = by_id(
+            Instance.objects.select_related("cloud").select_for_update(of=("self",)), instance_id
         )
         if instance is None or instance.status not in statuses:
             return None

@@ -13,7 +13,7 @@ from django.conf import settings
 from clouds.services import provider_for
 from instances import queue
 from instances.models import Instance
-from instances.worker.rows import finish_event, logger
+from instances.worker.rows import by_id, finish_event, logger
 from providers.base import ProviderError
 from providers.status import Status
 
@@ -21,7 +21,7 @@ TRIES = 5
 
 
 def push_tags(instance_id: str, request_id: str = "", tries: int = 0) -> None:
-    instance = Instance.objects.select_related("cloud").filter(pk=instance_id).first()
+    instance = by_id(Instance.objects.select_related("cloud"), instance_id)
     if instance is None or instance.status in (Status.DELETED, Status.DELETING):
         return
     if not instance.provider_id:

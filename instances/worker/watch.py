@@ -19,7 +19,7 @@ from instances import queue
 from instances.choices import STABLE
 from instances.models import Instance
 from instances.worker.record import after_step, apply_node, mark_deleted
-from instances.worker.rows import fail, in_grace, lease, logger
+from instances.worker.rows import by_id, fail, in_grace, lease, logger
 from providers.base import Provider, ProviderError
 from providers.status import Status
 
@@ -70,7 +70,7 @@ def watch(instance_id: str, request_id: str = "") -> None:
     own watch waits for it, then finds them stable and has only the Inventory left to
     tell, under their own request id.
     """
-    instance = Instance.objects.select_related("cloud").filter(pk=instance_id).first()
+    instance = by_id(Instance.objects.select_related("cloud"), instance_id)
     if instance is None or not instance.provider_id:
         return
     if instance.status in STABLE:
