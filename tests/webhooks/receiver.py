@@ -58,7 +58,9 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def types(self) -> list[str]:
-        return [event["type"] for event in self.received]
+        """The types heard, in the order PCM recorded the events: deliveries are tasks of
+        their own, taken from the queue in no set order (docs/webhooks.md)."""
+        return [event["type"] for event in sorted(self.received, key=lambda e: e["created_at"])]
 
     def close(self) -> None:
         self.server.shutdown()

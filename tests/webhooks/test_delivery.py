@@ -48,7 +48,8 @@ def test_a_receiver_hears_each_step_of_a_life_once_signed(
         "instance.deleted",
     ]
     assert len({event["id"] for event in hook.received}) == 5
-    first, last = hook.received[0], hook.received[-1]
+    heard = sorted(hook.received, key=lambda event: event["created_at"])
+    first, last = heard[0], heard[-1]
     assert first["cloud"] == "AWSLAB-1"
     assert first["instance"]["id"] == created["id"]
     assert last["instance"]["status"] == "deleted"
@@ -244,4 +245,5 @@ def test_a_lease_is_heard_expiring_then_expired_then_deleted_each_once(
 
     assert hook.forged == 0
     assert hook.types() == ["instance.expiring", "instance.expired", "instance.deleted"]
-    assert hook.received[0]["instance"]["expires_at"] is not None
+    expiring = next(e for e in hook.received if e["type"] == "instance.expiring")
+    assert expiring["instance"]["expires_at"] is not None
