@@ -10,13 +10,7 @@ from rest_framework import generics, viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from clouds.access import (
-    can_operate,
-    cloud_for,
-    granted_clouds,
-    sees_every_cloud,
-    visible_clouds,
-)
+from clouds.access import can_operate, cloud_for, visible_clouds
 from instances import browsable, idempotency, leases, services
 from instances.filters import AllInstancesFilter, InstanceFilter, InstanceFilterBackend
 from instances.models import Instance, Orphan
@@ -70,11 +64,7 @@ class InstanceViewSet(viewsets.GenericViewSet):
         check is in the same query (list() tells an unknown cloud from an empty one)."""
         if getattr(self, "swagger_fake_view", False):
             return Instance.objects.none()
-        user = self.request.user
-        instances = Instance.objects.filter(cloud__name=self.kwargs["cloud"])
-        if not sees_every_cloud(user):
-            instances = instances.filter(cloud__in=granted_clouds(user))
-        return instances.select_related(*services.RELATED)
+        return services.visible_instances(self.request.user, self.kwargs["cloud"])
 
     def get_object(self, *, operate: bool = False, why: str = "") -> Instance:
         """The instance, in a cloud the user may see (and act on, with `operate`; `why`

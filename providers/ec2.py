@@ -68,12 +68,7 @@ class PagingEC2NodeDriver(EC2NodeDriver):
             params = {"Action": "DescribeInstances", **self._pathlist("InstanceId", ex_node_ids)}
             if ex_filters:
                 params.update(self._build_filters(ex_filters))
-            answer = self.connection.request(self.path, params=params).object
-            return [
-                node
-                for reservation in findall(answer, "reservationSet/item", NAMESPACE)
-                for node in self._to_nodes(reservation, "instancesSet/item")
-            ]
+            return self._nodes_of(self.connection.request(self.path, params=params).object)
         nodes, token = [], None
         for _ in range(MAX_PAGES):
             params = {"Action": "DescribeInstances", "MaxResults": str(PAGE_SIZE)}
@@ -84,14 +79,21 @@ class PagingEC2NodeDriver(EC2NodeDriver):
             answer = read_page(
                 lambda params=params: self.connection.request(self.path, params=params).object
             )
-            for reservation in findall(answer, "reservationSet/item", NAMESPACE):
-                nodes += self._to_nodes(reservation, "instancesSet/item")
+            nodes += self._nodes_of(answer)
             token = findtext(answer, "nextToken", NAMESPACE)
             if not token:
                 break
         else:
             raise LibcloudError(f"DescribeInstances did not end after {MAX_PAGES} pages")
         return nodes
+
+    def _nodes_of(self, answer) -> list:
+        """The nodes of one DescribeInstances answer."""
+        return [
+            node
+            for reservation in findall(answer, "reservationSet/item", NAMESPACE)
+            for node in self._to_nodes(reservation, "instancesSet/item")
+        ]
 
     def _to_node(self, element):
         """libcloud's node, with the public addresses of its interfaces (libcloud reads only
