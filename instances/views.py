@@ -104,8 +104,8 @@ class InstanceViewSet(viewsets.GenericViewSet):
     def list(self, request, cloud):
         """The cloud's instances, newest first, filtered by the query's terms (every term
         given must match) and paginated."""
-        queryset = self.filter_queryset(self.get_queryset()).only(*InstanceSerializer.READS)
-        page = self.paginate_queryset(queryset)
+        rows = self.filter_queryset(self.get_queryset()).values(*InstanceSerializer.READS)
+        page = self.paginate_queryset(rows)
         if not page:  # no row said the cloud exists and is the user's to see
             cloud_for(request.user, cloud)
         return self.get_paginated_response(InstanceSerializer(page, many=True).data)
@@ -309,8 +309,8 @@ class AllInstancesView(generics.ListAPIView):
 
     def get_queryset(self):
         clouds = visible_clouds(self.request.user)
-        instances = Instance.objects.filter(cloud__in=clouds).select_related(*services.RELATED)
-        return instances.only(*InstanceSerializer.READS)
+        # Plain rows, as the cloud's own list reads them (InstanceSerializer.READS).
+        return Instance.objects.filter(cloud__in=clouds).values(*InstanceSerializer.READS)
 
 
 @extend_schema(

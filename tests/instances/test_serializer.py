@@ -1,4 +1,5 @@
-"""An instance as the API shows it: the direct path equals what DRF's fields would show."""
+"""An instance as the API shows it: the direct path equals what DRF's fields would show,
+from a model instance (a read) and from a row of values() (a list) alike."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from instances.models import Instance
-from instances.serializers import InstanceSerializer, shown_extra
+from instances.serializers import InstanceSerializer, extra_types_of, shown_extra
 from providers.status import Status
 from tests.factories import AbstractSubnetFactory, CloudFactory, RoleFactory, UserFactory
 from tests.lifecycle import catalogue  # noqa: F401 (a fixture)
@@ -19,15 +20,18 @@ from tests.lifecycle import catalogue  # noqa: F401 (a fixture)
 pytestmark = pytest.mark.django_db
 
 
-def shown(instance: Instance) -> tuple[str, str]:
-    """The serializer's output, and what DRF's declared fields make of the same instance
-    (with the two adjustments PCM makes to them: an empty hash is null, `extra` filtered)."""
+def shown(instance: Instance) -> tuple[str, str, str]:
+    """The serializer's output, the same from the instance's row as a list loads it, and
+    what DRF's declared fields make of the instance (with the two adjustments PCM makes to
+    them: an empty hash is null, `extra` filtered)."""
     serializer = InstanceSerializer(instance)
     by_fields = serializers.ModelSerializer.to_representation(serializer, instance)
     by_fields["user_data_sha256"] = by_fields["user_data_sha256"] or None
-    by_fields["extra"] = shown_extra(instance)
+    by_fields["extra"] = shown_extra(instance.extra, extra_types_of(instance.cloud.provider))
     direct = json.dumps(serializer.to_representation(instance), sort_keys=True)
-    return direct, json.dumps(by_fields, sort_keys=True)
+    row = Instance.objects.values(*InstanceSerializer.READS).get(pk=instance.pk)
+    from_row = json.dumps(InstanceSerializer().to_representation(row), sort_keys=True)
+    return direct, from_row, json.dumps(by_fields, sort_keys=True)
 
 
 def bare(cloud, catalogue) -> Instance:  # noqa: F811
@@ -45,9 +49,9 @@ def test_a_bare_instance_is_shown_alike_both_ways(catalogue):  # noqa: F811
     instance = bare(CloudFactory(), catalogue)
     instance = Instance.objects.get(pk=instance.pk)  # as a read loads it
 
-    direct, fields = shown(instance)
+    direct, from_row, fields = shown(instance)
 
-    assert direct == fields
+    assert direct == from_row == fields
     assert json.loads(direct)["role"] is None
     assert json.loads(direct)["expires_at"] is None
 
@@ -71,8 +75,8 @@ def test_an_instance_with_everything_set_is_shown_alike_both_ways(catalogue):  #
     instance.save()
 
     for one in (instance, Instance.objects.get(pk=instance.pk)):
-        direct, fields = shown(one)
-        assert direct == fields
+        direct, from_row, fields = shown(one)
+        assert direct == from_row == fields
     data = json.loads(direct)
     assert data["extra"] == {"ex_keyname": "carol"}
     assert data["status"] == "building"
