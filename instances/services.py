@@ -370,7 +370,9 @@ def instance_refresh(*, instance: Instance, request_id: str = "") -> Instance:
         raise _provider_unavailable(instance.cloud, exc) from None
     if node is None:
         return instance
-    return apply_node(instance.pk, node, request_id=request_id, observed_at=asked_at)
+    apply_node(instance.pk, node, request_id=request_id, observed_at=asked_at)
+    # As the client is shown it: apply_node holds only the columns it writes.
+    return Instance.objects.select_related(*RELATED).get(pk=instance.pk)
 
 
 def instance_console(*, instance: Instance) -> str:

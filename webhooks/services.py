@@ -19,10 +19,14 @@ logger = logging.getLogger(__name__)
 
 
 def _instance_as_shown(instance) -> dict:
-    # What GET shows: no credential, user data or sensitive extra (InstanceSerializer).
+    """What GET shows: no credential, user data or sensitive extra (InstanceSerializer).
+    Read as a list reads it, in the transaction that saved the instance: the caller's
+    object may hold only the columns it wrote."""
+    from instances.models import Instance
     from instances.serializers import InstanceSerializer
 
-    data = InstanceSerializer(instance).data
+    row = Instance.objects.values(*InstanceSerializer.READS).get(pk=instance.pk)
+    data = InstanceSerializer().to_representation(row)
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 

@@ -13,12 +13,21 @@ from providers.status import Status
 
 logger = logging.getLogger("instances.worker")
 
+# What a system record is made of (and the cloud's Inventory): the columns a sync loads.
+RECORD_READS = (
+    *("id", "name", "status", "provider_id", "public_ips", "private_ips", "inventory_synced"),
+    *("cloud__name", "cloud__inventory", "role__name", "environment__name", "size__name"),
+    "image__name",
+)
+
 
 def inventory_sync(instance_id: str, request_id: str = "") -> None:
     """Tell the Inventory what exists: the system record, or its removal. On failure the
     reconciler tries again later; nothing else waits for it."""
     instance = by_id(
-        Instance.objects.select_related("cloud", "role", "environment", "size", "image"),
+        Instance.objects.select_related("cloud", "role", "environment", "size", "image").only(
+            *RECORD_READS
+        ),
         instance_id,
     )
     if instance is None or instance.inventory_synced:

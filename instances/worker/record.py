@@ -19,6 +19,22 @@ from instances.worker.rows import action_pending, finish_event, note
 from providers.base import Node
 from providers.status import Status
 
+# What recording a node writes (updated_at too: written_since reads it), and what it loads
+# of the row it locks: those and what its callers read afterwards. Fewer columns to
+# compile and fetch than the whole row's 37, in the worker's most frequent statements.
+WRITES = (
+    *("status", "status_since", "raw_status", "last_error", "provider_id", "public_ips"),
+    *("private_ips", "absent_since", "node_may_exist", "busy_until", "inventory_synced"),
+    *("acted_at", "updated_at", "secrets_encrypted"),
+)
+LOADS = (*WRITES, "id", "cloud_id", "name", "attempts")
+
+
+def _locked(instance_pk) -> Instance:
+    """The instance's row, locked until the transaction ends, with the columns above (any
+    other loads on first use)."""
+    return Instance.objects.select_for_update().only(*LOADS).get(pk=instance_pk)
+
 
 def _deleted(instance: Instance, why: str, raw: str = "", request_id: str = "") -> None:
     """The row's node is gone: a client's delete succeeded, or it went on its own."""
@@ -61,7 +77,7 @@ def apply_node(
     as it is: what the cloud said may be stale.
     """
     with transaction.atomic():
-        instance = Instance.objects.select_for_update().get(pk=instance_pk)
+        instance = _locked(instance_pk)
         if observed_at is not None and written_since(instance, observed_at):
             if worker:
                 instance.busy_until = None
@@ -85,7 +101,7 @@ def apply_node(
         if worker:
             instance.busy_until = None
         _changed(instance, before, enqueue_sync, request_id)
-        instance.save()
+        instance.save(update_fields=WRITES)
     return instance
 
 
@@ -98,20 +114,20 @@ def written_since(instance: Instance, moment: datetime) -> bool:
 def mark_deleted(instance_pk, why: str, request_id: str = "") -> Instance:
     """The node is gone, on evidence other than a listing of it (see the module)."""
     with transaction.atomic():
-        instance = Instance.objects.select_for_update().get(pk=instance_pk)
+        instance = _locked(instance_pk)
         before = instance.status
         if before != Status.DELETED:
             _deleted(instance, why, request_id=request_id)
             instance.busy_until = None
             _changed(instance, before, True, request_id)
-            instance.save()
+            instance.save(update_fields=WRITES)
     return instance
 
 
 def record_created(instance_id: str, node: Node, request_id: str, *, adopted: bool = False):
     """The provider gave the node an id (or PCM found the node its tag names): save it."""
     with transaction.atomic():
-        instance = Instance.objects.select_for_update().get(pk=instance_id)
+        instance = _locked(instance_id)
         deleting = instance.status == Status.DELETING
         instance.provider_id = node.provider_id
         instance.raw_status = node.raw_status
@@ -127,7 +143,7 @@ def record_created(instance_id: str, node: Node, request_id: str, *, adopted: bo
             # The cloud may not show the node for a while from its answer on, however long
             # the call took: the grace window runs from now.
             instance.acted_at = timezone.now()
-        instance.save()
+        instance.save(update_fields=WRITES)
         detail = "adopted the node an earlier attempt made (found by its tag)" if adopted else ""
         finish_event(instance, "create", request_id=request_id, detail=detail)
         if deleting:  # the client deleted it while it was being created
