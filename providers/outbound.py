@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ipaddress
+import os
 import re
 import socket
 import unicodedata
@@ -268,9 +269,27 @@ def install() -> None:
     def __init__(self, *args, **kwargs):
         original(self, *args, **kwargs)
         mount(self.session)
+        environment_once(self)
 
     __init__.checked = True
     LibcloudBaseConnection.__init__ = __init__
+
+
+def environment_once(connection) -> None:
+    """What requests takes from the environment (HTTP(S)_PROXY and NO_PROXY, a
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, ~/.netrc), read once for a libcloud connection,
+    which talks to one host, instead of on every request: requests walks the whole
+    environment twice per request for it, a CPU cost in every provider call
+    (docs/performance.md). An explicit proxy_url set afterwards still wins. ~/.netrc is
+    not read: libcloud authenticates its own requests."""
+    session, host = connection.session, getattr(connection, "host", None)
+    if not host or not session.trust_env:
+        return
+    session.proxies.update(requests.utils.get_environ_proxies(host))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and getattr(connection, "ca_cert", None) is None and connection.verify is True:
+        connection.ca_cert = bundle
+    session.trust_env = False
 
 
 # -- remote text shown to clients -----------------------------------------------------------

@@ -287,3 +287,32 @@ def test_short_keeps_a_short_clean_text_as_it_is():
     assert outbound.short("The image ami-1 does not exist") == "The image ami-1 does not exist"
     assert outbound.short("a\tb\n\nc") == "a b c"
     assert outbound.short("y" * 300) == "y" * 199 + "…"
+
+
+# -- the environment's proxy ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy"])
+def test_a_provider_call_goes_through_the_environments_proxy(monkeypatch, variable):
+    # requests' environment is read once per libcloud connection (not per request): the
+    # proxy named there is still the one every call goes through.
+    with local_server(lambda path: (503, {}, "proxy says no")) as (url, asked):
+        monkeypatch.setenv(variable, url)
+        provider = ec2("http://cloud.example.invalid:8773/", LOOPBACK)
+
+        with pytest.raises(ProviderError):
+            provider.list()
+
+    assert asked and asked[0].startswith("http://cloud.example.invalid:8773/")
+
+
+def test_a_host_named_in_no_proxy_is_reached_directly(monkeypatch):
+    with local_server(lambda path: (503, {}, "proxy says no")) as (url, asked):
+        monkeypatch.setenv("HTTP_PROXY", url)
+        monkeypatch.setenv("NO_PROXY", "cloud.example.invalid")
+        provider = ec2("http://cloud.example.invalid:8773/", LOOPBACK)
+
+        with pytest.raises(ProviderError):
+            provider.list()
+
+    assert asked == []
