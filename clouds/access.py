@@ -6,7 +6,7 @@ it. A cloud they may only read answers writes with a 403.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clouds.models import Cloud, CloudAccess
 from pcm.errors import Forbidden, NotFound
@@ -43,13 +43,29 @@ def can_operate(user, cloud: Cloud) -> bool:
     )
 
 
+def _granted(user, **terms) -> Exists:
+    """Whether a grant of the user's groups covers the outer query's cloud (one by one or
+    every cloud), with `terms` (a level), as a subquery."""
+    grants = _grants(user).filter(Q(cloud=OuterRef("pk")) | Q(cloud__isnull=True), **terms)
+    return Exists(grants)
+
+
 def cloud_for(user, name: str, *, operate: bool = False, why: str = "") -> Cloud:
     """The cloud called `name` if the user may see it (404 otherwise), and may act on it
-    when `operate` (403 otherwise, saying `why` operate access is needed when given)."""
-    cloud = visible_clouds(user).filter(name=name).first()
-    if cloud is None:
+    when `operate` (403 otherwise, saying `why` operate access is needed when given).
+    One query: the user's grants are asked in the cloud's own (a create, a delete and
+    every action start here)."""
+    if not getattr(user, "is_authenticated", False):
         raise NotFound(f"Cloud {name} does not exist")
-    if operate and not can_operate(user, cloud):
+    clouds = Cloud.objects.filter(name=name)
+    if not user.is_superuser:
+        clouds = clouds.annotate(seen=_granted(user))
+        if operate:
+            clouds = clouds.annotate(operated=_granted(user, level=CloudAccess.Level.OPERATE))
+    cloud = clouds.first()
+    if cloud is None or not getattr(cloud, "seen", True):
+        raise NotFound(f"Cloud {name} does not exist")
+    if operate and not getattr(cloud, "operated", True):
         if why:
             raise Forbidden(f"You may only read cloud {name}: operator access is needed to {why}")
         raise Forbidden(f"You may only read cloud {name}")

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Exists, OuterRef
+
 from clouds.models import AbstractImage, AbstractSize, AbstractSubnet, Cloud, Environment, Role
 from instances.cloudinit import clean_ssh_keys, clean_user_data, combined
 from instances.leases import lease_for_create
@@ -30,6 +32,8 @@ CREATE_FIELDS = (
     "lease",
     "extra",
 )
+# What a role may limit (its allowed_sizes, allowed_images, allowed_subnets).
+NOUNS = ("size", "image", "subnet")
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,12 @@ def names(queryset) -> str:
 
 def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, optional=False):
     """One abstract size, image or subnet: known, mapped in this cloud, allowed by the
-    role. An optional one (the subnet) with no default is None: the cloud's own default."""
+    role (`role_allowed`: what it allows, None when it allows any). An optional one (the
+    subnet) with no default is None: the cloud's own default."""
     mapping = None
     if given is None:
         if default is None:
-            if optional and not (role_allowed is not None and role_allowed.exists()):
+            if optional and role_allowed is None:
                 return None, None
             accepted = names(model.objects.filter(mappings__cloud=cloud))
             raise BadRequest(
@@ -89,16 +94,31 @@ def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, opti
             f"{noun.capitalize()} {thing.name} is not offered by cloud {cloud.name}; "
             f"accepted: {accepted}"
         )
-    if (
-        role_allowed is not None
-        and role_allowed.exists()
-        and not role_allowed.filter(pk=thing.pk).exists()
-    ):
+    if role_allowed is not None and not role_allowed.filter(pk=thing.pk).exists():
         raise BadRequest(
             f"Role {role_allowed.instance.name} does not allow {noun} {thing.name}; "
             f"allowed: {names(role_allowed)}"
         )
     return thing, mapping
+
+
+def _roles():
+    """Roles, each with whether it limits the sizes, images and subnets it allows (an empty
+    list allows any): asked in the role's own query rather than one query each."""
+    through = {noun: getattr(Role, f"allowed_{noun}s").through for noun in NOUNS}
+    return Role.objects.annotate(
+        **{
+            f"limits_{noun}s": Exists(through[noun].objects.filter(role_id=OuterRef("pk")))
+            for noun in NOUNS
+        }
+    )
+
+
+def _allowed(role: Role | None, noun: str):
+    """What the role allows of `noun` (size, image, subnet), or None when it allows any."""
+    if role is None or not getattr(role, f"limits_{noun}s"):
+        return None
+    return getattr(role, f"allowed_{noun}s")
 
 
 def _default(given: str | None, role: Role | None, cloud: Cloud, noun: str):
@@ -126,7 +146,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
             raise BadRequest(f"{name} must be a string (a name), or left out")
     role = None
     if data.get("role") is not None:
-        role = Role.objects.filter(name=data["role"]).first()
+        role = _roles().filter(name=data["role"]).first()
         if role is None:
             raise BadRequest(f"Role {data['role']} does not exist; accepted: {names(Role.objects)}")
     environment = _environment(cloud, data.get("environment"))
@@ -137,7 +157,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         data.get("size"),
         _default(data.get("size"), role, cloud, "size"),
         cloud.size_mappings,
-        role.allowed_sizes if role else None,
+        _allowed(role, "size"),
     )
     image, image_mapping = _resolve(
         cloud,
@@ -146,7 +166,7 @@ def plan_create(*, cloud: Cloud, data: dict[str, Any]) -> CreatePlan:
         data.get("image"),
         _default(data.get("image"), role, cloud, "image"),
         cloud.image_mappings,
-        role.allowed_images if role else None,
+        _allowed(role, "image"),
     )
     extra, secret_extra = _extra_for(cloud, data.get("extra"))
     every_extra = {**extra, **secret_extra}
@@ -207,7 +227,7 @@ def _subnet(cloud: Cloud, role: Role | None, given: str | None, extra: dict[str,
         given,
         _default(given, role, cloud, "subnet"),
         cloud.subnet_mappings,
-        role.allowed_subnets if role else None,
+        _allowed(role, "subnet"),
         optional=True,
     )
 

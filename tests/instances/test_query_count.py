@@ -70,3 +70,25 @@ def test_reading_one_instance_by_id_is_one_query_after_authentication(api, many)
     # The token and its user, bob's grant to every cloud, then the instance (with its
     # cloud, access, role, environment, size, image and creator) in one query.
     assert len(captured) == 3, [q["sql"] for q in captured]
+
+
+def test_a_create_asks_access_and_the_roles_limits_inside_the_queries_it_needs(api, aws, catalogue):
+    body = {"role": "web", "environment": "dev", "size": "small", "image": "centos-9"}
+    api.post("/pcm_api/v2/clouds/AWSLAB-1/instances", body, format="json")  # warms the token
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/pcm_api/v2/clouds/AWSLAB-1/instances", body, format="json")
+
+    assert response.status_code == 202, response.content
+    sent = [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]
+    # bob's grants are asked in the cloud's query, the role's limits in the role's: no
+    # query of their own (three for access and three for the limits before).
+    on_their_own = (
+        'SELECT 1 AS "a" FROM "clouds_cloudaccess"',
+        'SELECT 1 AS "a" FROM "clouds_role_',
+    )
+    assert not [sql for sql in sent if sql.startswith(on_their_own)]
+    # The token; the cloud; role, environment, the size and image with their mappings and
+    # whether the role allows the size; the name; in the transaction the cloud locked, its
+    # quota, the queue entry, the row, the webhooks, the event.
+    assert len(sent) == 16, sent
