@@ -32,22 +32,21 @@ def visible_clouds(user) -> QuerySet[Cloud]:
     return Cloud.objects.all() if sees_every_cloud(user) else granted_clouds(user)
 
 
+def _covering(cloud) -> Q:
+    """Grants of `cloud` itself (a Cloud, or OuterRef("pk") in a subquery) or of every cloud."""
+    return Q(cloud=cloud) | Q(cloud__isnull=True)
+
+
 def can_operate(user, cloud: Cloud) -> bool:
     if user.is_superuser:
         return True
-    return (
-        _grants(user)
-        .filter(level=CloudAccess.Level.OPERATE)
-        .filter(Q(cloud=cloud) | Q(cloud__isnull=True))
-        .exists()
-    )
+    return _grants(user).filter(_covering(cloud), level=CloudAccess.Level.OPERATE).exists()
 
 
 def _granted(user, **terms) -> Exists:
     """Whether a grant of the user's groups covers the outer query's cloud (one by one or
     every cloud), with `terms` (a level), as a subquery."""
-    grants = _grants(user).filter(Q(cloud=OuterRef("pk")) | Q(cloud__isnull=True), **terms)
-    return Exists(grants)
+    return Exists(_grants(user).filter(_covering(OuterRef("pk")), **terms))
 
 
 def cloud_for(user, name: str, *, operate: bool = False, why: str = "") -> Cloud:

@@ -105,10 +105,11 @@ def _resolve(cloud, model, noun, given, default, mappings, role_allowed, *, opti
 def _roles():
     """Roles, each with whether it limits the sizes, images and subnets it allows (an empty
     list allows any): asked in the role's own query rather than one query each."""
-    through = {noun: getattr(Role, f"allowed_{noun}s").through for noun in NOUNS}
     return Role.objects.annotate(
         **{
-            f"limits_{noun}s": Exists(through[noun].objects.filter(role_id=OuterRef("pk")))
+            f"limits_{noun}s": Exists(
+                getattr(Role, f"allowed_{noun}s").through.objects.filter(role_id=OuterRef("pk"))
+            )
             for noun in NOUNS
         }
     )

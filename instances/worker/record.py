@@ -20,14 +20,16 @@ from providers.base import Node
 from providers.status import Status
 
 # What recording a node writes (updated_at too: written_since reads it), and what it loads
-# of the row it locks: those and what its callers read afterwards. Fewer columns to
-# compile and fetch than the whole row's 37, in the worker's most frequent statements.
+# of the row it locks: those and what its callers read afterwards, and the secrets, which
+# Instance.save() erases (and adds to the columns saved) once the node has an id. Fewer
+# columns to compile and fetch than the whole row's 37, in the worker's most frequent
+# statements.
 WRITES = (
     *("status", "status_since", "raw_status", "last_error", "provider_id", "public_ips"),
     *("private_ips", "absent_since", "node_may_exist", "busy_until", "inventory_synced"),
-    *("acted_at", "updated_at", "secrets_encrypted"),
+    *("acted_at", "updated_at"),
 )
-LOADS = (*WRITES, "id", "cloud_id", "name", "attempts")
+LOADS = (*WRITES, "id", "cloud_id", "name", "attempts", "secrets_encrypted")
 
 
 def _locked(instance_pk) -> Instance:
